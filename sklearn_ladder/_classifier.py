@@ -1,0 +1,404 @@
+"""The scikit-learn face of the ladder: parameters, validation, labels, fit and predict."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.metrics import accuracy_score
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._ladder import Ladder, LadderCost
+from ._training import CostTerms, LadderNet, LinearDecayLR
+
+__all__ = ["LadderClassifier"]
+
+UNLABELED = -1
+
+# Default λ_0..λ_L per mode, from the paper's 100-label MNIST settings (Table 1); for a
+# network of another depth the same pattern is stretched: full is λ_0, λ_1, then the
+# hidden value everywhere above.
+_MODES = ("full", "gamma", "bottom", "supervised")
+
+
+def _default_denoising_costs(mode: str, n_layers: int) -> list[float]:
+    if mode == "full":
+        return [1000.0, 10.0] + [0.1] * (n_layers - 1)
+    if mode == "bottom":
+        return [5000.0] + [0.0] * n_layers
+    if mode == "gamma":
+        return [0.0] * n_layers + [0.5]
+    return [0.0] * (n_layers + 1)
+
+
+def _check_mode_structure(mode: str, costs: np.ndarray) -> None:
+    """A mode names which layers are decoded; λ given by the user must agree with it."""
+    allowed = {
+        "full": np.ones(len(costs), bool),
+        "bottom": np.arange(len(costs)) == 0,
+        "gamma": np.arange(len(costs)) == len(costs) - 1,
+        "supervised": np.zeros(len(costs), bool),
+    }[mode]
+    if np.any(costs[~allowed] > 0):
+        raise ValueError(
+            f"mode={mode!r} allows a nonzero λ only on layers "
+            f"{np.flatnonzero(allowed).tolist()}, got denoising_costs={costs.tolist()}; "
+            f"use mode='full' for an arbitrary λ vector."
+        )
+
+
+def _per_layer(name: str, value, n_values: int) -> np.ndarray:
+    """A scalar or one value per layer 0..L, checked: finite, non-negative, right length."""
+    values = np.asarray(value, dtype=float)
+    if values.ndim == 0:
+        values = np.full(n_values, float(values))
+    if values.ndim != 1 or len(values) != n_values:
+        raise ValueError(
+            f"{name} needs one value per layer 0..{n_values - 1} ({n_values} values) for "
+            f"this network, got {np.shape(value)}."
+        )
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(f"{name} must be finite and non-negative, got {values.tolist()}.")
+    return values
+
+
+def unlabeled_mask(y: np.ndarray) -> np.ndarray:
+    """Boolean mask of the rows marked unlabeled (the number -1; never a string)."""
+    y = np.asarray(y)
+    if y.dtype.kind in "US":
+        return np.zeros(len(y), bool)
+    if y.dtype == object:
+        return np.array([isinstance(v, Real) and not isinstance(v, bool) and v == UNLABELED
+                         for v in y], dtype=bool)
+    return y == UNLABELED
+
+
+def _resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            "device='cuda' was asked for but torch sees no CUDA device (torch "
+            f"{torch.__version__}); use device='cpu' or device='auto'."
+        )
+    return device
+
+
+class LadderClassifier(ClassifierMixin, BaseEstimator):
+    """Semi-supervised Ladder network classifier (Rasmus et al., NIPS 2015).
+
+    A fully connected encoder is trained on the labeled rows (cross-entropy of its
+    corrupted pass) while a decoder learns to denoise every layer of it on all rows,
+    so the unlabeled rows shape the representation. Unlabeled rows are marked by
+    ``y == -1``, as in :class:`sklearn.semi_supervised.SelfTrainingClassifier`.
+
+    Parameters
+    ----------
+    layers : sequence of int, default=(1000, 500, 250, 250, 250)
+        Widths of the hidden layers. The input and output widths come from the data, so
+        the default is the paper's 784-1000-500-250-250-250-10 network on MNIST. A network
+        with ``len(layers) = L - 1`` hidden layers has layers 0..L (input to softmax).
+    mode : {"full", "gamma", "bottom", "supervised"}, default="full"
+        Which layers get a denoising cost: every layer (the full ladder), the top layer
+        only (the paper's Γ-model), the input only, or none (the encoder alone, the
+        paper's supervised baseline, which builds no decoder).
+    denoising_costs : array-like of shape (L + 1,), default=None
+        λ_0..λ_L, the weight of each layer's denoising cost C_l. ``None`` takes the
+        mode's default from the paper's 100-label MNIST settings: full
+        ``(1000, 10, 0.1, ...)``, bottom ``(5000, 0, ...)``, gamma ``(0, ..., 0, 0.5)``,
+        supervised all 0. Nonzero values must lie on the layers the mode decodes.
+    noise_std : float or array-like of shape (L + 1,), default=0.3
+        σ, the standard deviation of the Gaussian noise added to the input (σ_0) and to
+        every normalised pre-activation (σ_1..σ_L) of the corrupted encoder.
+    combinator : {"gauss"}, default="gauss"
+        The denoising function g of the decoder: ``"gauss"`` is the paper's eq. 2.
+    activation : {"relu", "leaky_relu", "tanh", "sigmoid"}, default="relu"
+        Non-linearity φ of the hidden layers (the output is always a softmax).
+    batch_size : int, default=100
+        Rows of each kind per update: every update sees ``batch_size`` labeled and
+        ``batch_size`` unlabeled rows (capped at the number of rows). At least 2, since
+        batch normalisation needs two rows.
+    max_epochs : int, default=150
+        Epochs of training; an epoch is one pass over all rows (the unlabeled pool).
+    learning_rate : float, default=0.002
+        Adam's initial learning rate.
+    lr_decay_start : float, default=0.67
+        Fraction of the epochs after which the learning rate decays linearly to 0.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Torch device to train and predict on; ``"auto"`` takes CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the noise and the batch sampling. The global
+        torch random state is left untouched.
+    verbose : int, default=0
+        ``1`` prints one line of costs per epoch.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra :mod:`skorch.callbacks` run during training, after the ladder's own.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen among the labeled rows.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names.
+    denoising_costs_ : ndarray of shape (L + 1,)
+        The λ values used.
+    noise_std_ : ndarray of shape (L + 1,)
+        The σ values used.
+    net_ : LadderNet
+        The trained skorch net; ``net_.module_`` is the torch module.
+    history_ : skorch.History
+        Per-epoch ``train_loss``, ``supervised_cost``, ``denoising_cost``,
+        ``denoising_cost_<l>`` (λ_l C_l), ``lr`` and ``dur``.
+    n_iter_ : int
+        Number of epochs trained.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ladder import LadderClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = X / 16.0
+    >>> y_semi = np.where(np.arange(len(y)) < 200, y, -1)   # 200 labels, rest unlabeled
+    >>> clf = LadderClassifier(layers=[100, 50], max_epochs=3, random_state=0).fit(X, y_semi)
+    >>> clf.predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints: dict = {
+        "layers": ["array-like"],
+        "mode": [StrOptions(set(_MODES))],
+        "denoising_costs": ["array-like", None],
+        "noise_std": [Interval(Real, 0, None, closed="left"), "array-like"],
+        "combinator": [StrOptions({"gauss"})],
+        "activation": [StrOptions({"relu", "leaky_relu", "tanh", "sigmoid"})],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "lr_decay_start": [Interval(Real, 0, 1, closed="both")],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+    }
+
+    def __init__(
+        self,
+        layers=(1000, 500, 250, 250, 250),
+        *,
+        mode="full",
+        denoising_costs=None,
+        noise_std=0.3,
+        combinator="gauss",
+        activation="relu",
+        batch_size=100,
+        max_epochs=150,
+        learning_rate=0.002,
+        lr_decay_start=0.67,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.layers = layers
+        self.mode = mode
+        self.denoising_costs = denoising_costs
+        self.noise_std = noise_std
+        self.combinator = combinator
+        self.activation = activation
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.learning_rate = learning_rate
+        self.lr_decay_start = lr_decay_start
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    # ------------------------------------------------------------------ validation
+    def _hidden_layer_sizes(self) -> list[int]:
+        layers = np.asarray(self.layers)
+        if (layers.ndim != 1 or len(layers) == 0 or not np.issubdtype(layers.dtype, np.integer)
+                or np.any(layers < 1)):
+            raise ValueError(
+                f"layers must be a non-empty sequence of positive integers (hidden widths), "
+                f"got {self.layers!r}."
+            )
+        return layers.tolist()
+
+    def _encode_targets(self, y: np.ndarray) -> np.ndarray:
+        """Set ``classes_`` from the labeled rows; return indices into it, -1 if unlabeled."""
+        if y.dtype.kind in "US":
+            if np.any(y == str(UNLABELED)):
+                raise ValueError(
+                    "y holds the string '-1'. Mark unlabeled rows with the integer -1 in an "
+                    "object array, e.g. y = np.array(labels, dtype=object); y[mask] = -1."
+                )
+        if y.dtype.kind == "f":
+            if np.any(~np.isfinite(y)):
+                raise ValueError("y contains NaN or infinity.")
+            if np.any(y != np.round(y)):
+                raise ValueError(
+                    "y holds floats that are not whole numbers; a classifier needs class "
+                    "labels (ints, strings, or integral floats), with -1 for unlabeled."
+                )
+        labeled = ~unlabeled_mask(y)
+        if not labeled.any():
+            raise ValueError(
+                "y has no labeled row: every entry is -1. The ladder needs at least one "
+                "labeled row per class."
+            )
+        y_labeled = y[labeled]
+        if y.dtype == object and len({type(v) for v in y_labeled}) > 1:
+            raise ValueError("y mixes label types (e.g. strings and ints) among labeled rows.")
+        check_classification_targets(y_labeled)
+        self.classes_ = np.unique(y_labeled)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"The labeled rows hold a single class ({self.classes_[0]!r}); a classifier "
+                f"needs labeled rows of at least 2 classes."
+            )
+        encoded = np.full(len(y), UNLABELED, dtype=np.int64)
+        encoded[labeled] = np.searchsorted(self.classes_, y_labeled)
+        return encoded
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the ladder on labeled and unlabeled rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows, all of them: labeled and unlabeled.
+        y : array-like of shape (n_samples,)
+            Class labels; ``-1`` marks an unlabeled row (in an object array when the
+            labels are strings).
+
+        Returns
+        -------
+        self : LadderClassifier
+            The fitted estimator.
+        """
+        hidden = self._hidden_layer_sizes()
+        n_layers = len(hidden) + 1
+        noise = _per_layer("noise_std", self.noise_std, n_layers + 1)
+        if self.denoising_costs is None:
+            costs = np.asarray(_default_denoising_costs(self.mode, n_layers))
+        else:
+            costs = _per_layer("denoising_costs", self.denoising_costs, n_layers + 1)
+            _check_mode_structure(self.mode, costs)
+        device = _resolve_device(self.device)
+        X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=False)
+        y_encoded = self._encode_targets(y)
+
+        random_state = check_random_state(self.random_state)
+        torch_seed, sampler_seed = random_state.randint(np.iinfo(np.int32).max, size=2)
+        net = LadderNet(
+            module=Ladder,
+            module__n_features=X.shape[1],
+            module__hidden_layer_sizes=hidden,
+            module__n_classes=len(self.classes_),
+            module__denoising_costs=costs.tolist(),
+            module__noise_std=noise.tolist(),
+            module__combinator=self.combinator,
+            module__activation=self.activation,
+            criterion=LadderCost,
+            criterion__denoising_costs=costs.tolist(),
+            optimizer=torch.optim.Adam,
+            optimizer__betas=(0.9, 0.999),
+            optimizer__eps=1e-8,
+            lr=self.learning_rate,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=None,
+            callbacks=[("lr_schedule", LinearDecayLR(self.lr_decay_start)),
+                       ("cost_terms", CostTerms()), *(self.callbacks or [])],
+            callbacks__print_log__keys_ignored=[f"denoising_cost_{l}"
+                                                for l in range(n_layers + 1)],
+            device=device,
+            verbose=self.verbose,
+            sampler_seed=int(sampler_seed),
+        )
+        cuda_devices = [torch.device(device)] if device.startswith("cuda") else []
+        # Seed torch for this fit only: the caller's global random state is restored after.
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(int(torch_seed))
+            net.fit(X, y_encoded)
+
+        self.denoising_costs_ = costs
+        self.noise_std_ = noise
+        self.net_ = net
+        self.history_ = net.history
+        self.n_iter_ = len(net.history)
+        return self
+
+    # ------------------------------------------------------------------ predict
+    def _logits(self, X) -> torch.Tensor:
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        return self.net_.forward(X, training=False)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities from the clean encoder with the test-time statistics.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; each row sums to 1.
+        """
+        return torch.softmax(self._logits(X).double(), dim=1).numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        best = self._logits(X).argmax(dim=1).numpy()
+        return self.classes_[best]
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy on the labeled rows; rows with ``y == -1`` are ignored.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+        y : array-like of shape (n_samples,)
+            True labels, ``-1`` for rows that do not count.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows.
+
+        Returns
+        -------
+        float
+            Mean accuracy over the labeled rows.
+        """
+        y = np.asarray(y)
+        keep = ~unlabeled_mask(y)
+        weights = None if sample_weight is None else np.asarray(sample_weight)[keep]
+        X_kept = X.iloc[keep] if hasattr(X, "iloc") else np.asarray(X)[keep]
+        return accuracy_score(y[keep], self.predict(X_kept), sample_weight=weights)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags

@@ -1,0 +1,288 @@
+"""The ladder network as a torch module: encoders, decoder and costs (Rasmus et al. 2015).
+
+Pure tensor math, no scikit-learn and no skorch, so each equation can be tested on tensors.
+Notation follows the paper and ``ladder-spec.md``: layer ``l = 0`` is the input, ``l = L``
+the softmax output; ``z`` are batch-normalised pre-activations, ``z_tilde`` their corrupted
+versions, ``z_hat`` the decoder's reconstructions, ``u`` the top-down signal.
+
+Training batches hold ``B`` labeled rows followed by ``B`` unlabeled rows. Batch
+statistics are always computed per group (labeled apart from unlabeled), which is why the
+module reshapes a batch to ``(groups, B, units)`` and reduces over axis ``-2``.
+"""
+
+import math
+from typing import NamedTuple
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ._combinators import make_combinator
+
+__all__ = ["Ladder", "LadderCost", "LadderOutput"]
+
+# The authors' epsilon: pixels that are constant in a batch would otherwise divide by zero.
+BN_EPS = 1e-10
+
+_ACTIVATIONS = {
+    "relu": F.relu,
+    "leaky_relu": lambda x: F.leaky_relu(x, 0.1),
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+}
+# A scale gamma in front of a positively homogeneous activation is redundant with the next
+# layer's weights (and with batch normalisation), so the paper drops it there.
+_NEEDS_NO_GAMMA = {"relu", "leaky_relu"}
+
+
+def _batch_stats(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and biased variance over the rows (axis -2), kept for broadcasting."""
+    var, mean = torch.var_mean(z, dim=-2, keepdim=True, correction=0)
+    return mean, var
+
+
+def _normalize(z: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
+    return (z - mean) * torch.rsqrt(var + BN_EPS)
+
+
+def _batch_normalize(z: torch.Tensor) -> torch.Tensor:
+    return _normalize(z, *_batch_stats(z))
+
+
+class _EncoderPass(NamedTuple):
+    z: list  # z[0] is the (possibly corrupted) input, z[l] the normalised layer l
+    means: list  # batch means of the pre-activations, None at l = 0
+    variances: list  # biased batch variances, None at l = 0
+    logits: torch.Tensor
+
+
+class LadderOutput(NamedTuple):
+    """What the module returns in training mode.
+
+    Attributes
+    ----------
+    logits : torch.Tensor of shape (B, n_classes)
+        Logits of the corrupted pass on the labeled rows (input of the supervised cost).
+    denoising : torch.Tensor of shape (L + 1,)
+        Unweighted denoising cost ``C_l`` of each layer; 0 where the layer's λ is 0.
+    """
+
+    logits: torch.Tensor
+    denoising: torch.Tensor
+
+
+class Ladder(nn.Module):
+    """Ladder network for classification with fully connected layers.
+
+    In training mode ``forward`` takes a batch of ``2 * B`` rows, the ``B`` labeled rows
+    first, and returns a :class:`LadderOutput`. In evaluation mode it takes any number of
+    rows and returns the clean encoder's logits computed with the fixed test-time
+    statistics set by :meth:`set_test_statistics`.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input layer (layer 0).
+    hidden_layer_sizes : sequence of int
+        Widths of the hidden layers 1..L-1.
+    n_classes : int
+        Width of the softmax layer L.
+    denoising_costs : sequence of float of length L + 1
+        λ_0..λ_L, the weight of each layer's denoising cost. The decoder is built from
+        the top down to the lowest layer with λ > 0 and not below it.
+    noise_std : sequence of float of length L + 1
+        σ_0..σ_L, standard deviation of the Gaussian noise of the corrupted encoder.
+    combinator : str, default="gauss"
+        Denoising function g of every decoder layer.
+    activation : str, default="relu"
+        Non-linearity φ of the hidden layers; the top layer is always a softmax.
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        hidden_layer_sizes,
+        n_classes: int,
+        denoising_costs,
+        noise_std,
+        combinator: str = "gauss",
+        activation: str = "relu",
+    ):
+        super().__init__()
+        widths = (int(n_features), *map(int, hidden_layer_sizes), int(n_classes))
+        n_layers = len(widths) - 1
+        if len(denoising_costs) != n_layers + 1 or len(noise_std) != n_layers + 1:
+            raise ValueError(
+                f"denoising_costs and noise_std need {n_layers + 1} values (layers 0..{n_layers})"
+            )
+        self.widths = widths
+        self.n_layers = n_layers
+        self.noise_std = tuple(float(s) for s in noise_std)
+        self.activation = activation
+        self._phi = _ACTIVATIONS[activation]
+        lambdas = [float(c) for c in denoising_costs]
+        # Python values, not a buffer: reading a device tensor would synchronise every update.
+        self.decoded_layers = frozenset(l for l, lam in enumerate(lambdas) if lam > 0)
+
+        # Keyed by layer: weights["l"] (W_l) maps layer l-1 to layer l.
+        self.weights = nn.ParameterDict({
+            str(l): nn.Parameter(torch.randn(widths[l - 1], widths[l]) / math.sqrt(widths[l - 1]))
+            for l in range(1, n_layers + 1)
+        })
+        self.betas = nn.ParameterDict(
+            {str(l): nn.Parameter(torch.zeros(widths[l])) for l in range(1, n_layers + 1)}
+        )
+        self.gammas = nn.ParameterDict({
+            str(l): nn.Parameter(torch.ones(widths[l]))
+            for l in range(1, n_layers + 1)
+            if l == n_layers or activation not in _NEEDS_NO_GAMMA
+        })
+
+        decoded = self.decoded_layers
+        self.lowest_decoded = min(decoded) if decoded else None
+        # The clean pass only supplies targets and statistics for layers above 0.
+        self._needs_clean_pass = any(l > 0 for l in decoded)
+        levels = range(self.lowest_decoded, n_layers + 1) if decoded else range(0)
+        self.combinators = nn.ModuleDict(
+            {str(l): make_combinator(combinator, widths[l]) for l in levels}
+        )
+        # decoder_weights[l] maps the reconstruction of layer l down to layer l-1 (V_l).
+        self.decoder_weights = nn.ParameterDict({
+            str(l): nn.Parameter(torch.randn(widths[l], widths[l - 1]) / math.sqrt(widths[l]))
+            for l in levels if l > (self.lowest_decoded or 0)
+        })
+
+        for l in range(1, n_layers + 1):
+            self.register_buffer(f"test_mean_{l}", torch.zeros(widths[l]))
+            self.register_buffer(f"test_var_{l}", torch.ones(widths[l]))
+
+    # ------------------------------------------------------------------ encoder
+    def _pre_activation(self, l: int, z: torch.Tensor) -> torch.Tensor:
+        """γ_l ⊙ (z_l + β_l): the argument of φ, or the logits at the top."""
+        z = z + self.betas[str(l)]
+        gamma = self.gammas[str(l)] if str(l) in self.gammas else None
+        return z if gamma is None else z * gamma
+
+    def _encode(self, x: torch.Tensor, noisy: bool) -> _EncoderPass:
+        """Encoder with batch statistics over axis -2 of ``x`` (shape ``(G, B, d)``)."""
+        if noisy and self.noise_std[0]:
+            x = x + self.noise_std[0] * torch.randn_like(x)
+        zs, means, variances = [x], [None], [None]
+        h = x
+        for l in range(1, self.n_layers + 1):
+            z_pre = h @ self.weights[str(l)]
+            mean, var = _batch_stats(z_pre)
+            z = _normalize(z_pre, mean, var)
+            if noisy and self.noise_std[l]:
+                z = z + self.noise_std[l] * torch.randn_like(z)
+            zs.append(z)
+            means.append(mean)
+            variances.append(var)
+            h = self._pre_activation(l, z)
+            if l < self.n_layers:
+                h = self._phi(h)
+        return _EncoderPass(zs, means, variances, h)
+
+    def predict_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Clean encoder with the fixed test-time statistics: logits of shape (n, n_classes).
+
+        Each row is processed independently, so the result does not depend on batching.
+        """
+        h = x
+        for l in range(1, self.n_layers + 1):
+            z = _normalize(h @ self.weights[str(l)], self.test_mean(l), self.test_var(l))
+            h = self._pre_activation(l, z)
+            if l < self.n_layers:
+                h = self._phi(h)
+        return h
+
+    def test_mean(self, l: int) -> torch.Tensor:
+        return getattr(self, f"test_mean_{l}")
+
+    def test_var(self, l: int) -> torch.Tensor:
+        return getattr(self, f"test_var_{l}")
+
+    @torch.no_grad()
+    def clean_batch_statistics(self, x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Mean and unbiased variance of each layer's pre-activation on one clean batch.
+
+        Returns a list over layers 1..L of ``(mean, var)`` vectors; averaged over the
+        labeled batches they become the test-time statistics.
+        """
+        n = x.shape[-2]
+        encoded = self._encode(x, noisy=False)
+        return [
+            (mean.reshape(-1), var.reshape(-1) * (n / (n - 1)))
+            for mean, var in zip(encoded.means[1:], encoded.variances[1:])
+        ]
+
+    @torch.no_grad()
+    def set_test_statistics(self, stats) -> None:
+        """Fix the statistics used in evaluation mode, one ``(mean, var)`` pair per layer."""
+        for l, (mean, var) in enumerate(stats, start=1):
+            self.test_mean(l).copy_(mean)
+            self.test_var(l).copy_(var)
+
+    # ------------------------------------------------------------------ decoder
+    def _decode(self, corrupted: _EncoderPass, clean: _EncoderPass | None,
+                x_clean: torch.Tensor) -> torch.Tensor:
+        """Unweighted denoising costs C_0..C_L on the unlabeled rows (group 1)."""
+        costs = [x_clean.new_zeros(())] * (self.n_layers + 1)
+        u = _batch_normalize(torch.softmax(corrupted.logits[1], dim=-1))
+        z_hat = None
+        for l in range(self.n_layers, self.lowest_decoded - 1, -1):
+            if l < self.n_layers:
+                u = _batch_normalize(z_hat @ self.decoder_weights[str(l + 1)])
+            z_hat = self.combinators[str(l)](corrupted.z[l][1], u)
+            if l not in self.decoded_layers:
+                continue
+            if l == 0:
+                # Pixels are compared raw: a constant pixel has no variance to divide by.
+                estimate, target = z_hat, x_clean
+            else:
+                estimate = _normalize(z_hat, clean.means[l][0], clean.variances[l][0])
+                target = clean.z[l][0]
+            costs[l] = (estimate - target).square().mean()
+        return torch.stack(costs)
+
+    def forward(self, x: torch.Tensor):
+        """Training: costs of one ``2B``-row batch; evaluation: test-time logits."""
+        if not self.training:
+            return self.predict_logits(x)
+        if x.shape[0] % 2:
+            raise ValueError("a training batch holds B labeled then B unlabeled rows")
+        groups = x.reshape(2, x.shape[0] // 2, x.shape[1])
+        corrupted = self._encode(groups, noisy=True)
+        if self.lowest_decoded is None:
+            denoising = x.new_zeros(self.n_layers + 1)
+        else:
+            x_unlabeled = groups[1]
+            clean = (self._encode(x_unlabeled[None], noisy=False)
+                     if self._needs_clean_pass else None)
+            denoising = self._decode(corrupted, clean, x_unlabeled)
+        return LadderOutput(corrupted.logits[0], denoising)
+
+
+class LadderCost(nn.Module):
+    """The paper's total cost (eq. 3): ``C = C_supervised + Σ_l λ_l C_l``.
+
+    The supervised term is the cross-entropy of the corrupted pass's logits on the
+    labeled rows, computed from logits (never from a softmax output).
+
+    Parameters
+    ----------
+    denoising_costs : sequence of float
+        λ_0..λ_L, the weights of the layers' denoising costs.
+    """
+
+    def __init__(self, denoising_costs):
+        super().__init__()
+        self.register_buffer("weights", torch.tensor([float(c) for c in denoising_costs]))
+
+    def terms(self, output: LadderOutput, y: torch.Tensor) -> torch.Tensor:
+        """Vector ``[C_supervised, λ_0 C_0, ..., λ_L C_L]`` (sums to the total cost)."""
+        supervised = F.cross_entropy(output.logits, y)
+        return torch.cat([supervised[None], self.weights * output.denoising])
+
+    def forward(self, output: LadderOutput, y: torch.Tensor) -> torch.Tensor:
+        return self.terms(output, y).sum()

@@ -1,0 +1,231 @@
+"""Training glue: the skorch net that trains a :class:`~sklearn_ladder._ladder.Ladder`.
+
+skorch runs the epochs, callbacks, history, device placement and pickling; this module
+adds what the ladder needs on top of it:
+
+- a batch stream of ``B`` labeled rows followed by ``B`` unlabeled rows per update, one
+  epoch being one pass over the unlabeled pool (every row), with the data put on the device
+  once and rows gathered by index (no per-row Python work, no DataLoader);
+- the paper's learning-rate schedule (constant, then linear decay to 0);
+- the per-epoch mean of every cost term in ``history``, and a stop with a clear error as
+  soon as a term is not finite;
+- the test-time batch statistics computed from the clean labeled path at the end of
+  training (also after a KeyboardInterrupt, which skorch turns into a normal end).
+"""
+
+import math
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+from torch.nn import functional as F
+from torch.utils.data import Dataset
+
+__all__ = ["LadderNet", "RowData"]
+
+# Rows per forward pass at prediction time: evaluation is row-wise, so only memory matters.
+PREDICT_CHUNK = 4096
+
+
+class RowData(Dataset):
+    """Rows of X (and semi-supervised targets, -1 = unlabeled) as tensors on one device."""
+
+    def __init__(self, X, y=None, device="cpu"):
+        if isinstance(X, np.ndarray) and not X.flags.writeable:
+            X = X.copy()  # torch cannot share memory with a read-only array
+        self.X = torch.as_tensor(X, dtype=torch.float32, device=device)
+        self.y = None if y is None else torch.as_tensor(np.asarray(y), dtype=torch.long,
+                                                        device=device)
+        self.labeled = None if y is None else np.flatnonzero(np.asarray(y) >= 0)
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        return self.X[i], (None if self.y is None else self.y[i])
+
+
+def _cycled_permutations(rng: np.random.Generator, pool: np.ndarray, n: int) -> np.ndarray:
+    """The first ``n`` entries of back-to-back random permutations of ``pool``."""
+    reps = math.ceil(n / len(pool))
+    return np.concatenate([rng.permutation(pool) for _ in range(reps)])[:n]
+
+
+class SemiSupervisedBatches:
+    """One epoch of updates: each batch is ``B`` labeled rows, then ``B`` unlabeled rows.
+
+    The unlabeled pool is every row (labeled rows included), so an epoch has
+    ``ceil(n_rows / B)`` updates; the labeled rows are reshuffled and cycled as often as
+    needed. The last unlabeled batch is topped up from a fresh permutation so every batch
+    has exactly ``B`` rows of each kind (batch statistics need fixed group sizes).
+    """
+
+    def __init__(self, data: RowData, batch_size: int, rng: np.random.Generator):
+        self.data = data
+        self.batch_size = min(batch_size, len(data))
+        self.rng = rng
+
+    def __len__(self):
+        return math.ceil(len(self.data) / self.batch_size)
+
+    def __iter__(self):
+        n_updates, size = len(self), self.batch_size
+        unlabeled = _cycled_permutations(self.rng, np.arange(len(self.data)), n_updates * size)
+        labeled = _cycled_permutations(self.rng, self.data.labeled, n_updates * size)
+        # One host-to-device copy of all the epoch's indices; batches are views of it.
+        index = torch.from_numpy(
+            np.stack([labeled.reshape(n_updates, size), unlabeled.reshape(n_updates, size)], 1)
+        ).to(self.data.X.device)
+        for rows in index:
+            yield self.data.X[rows.reshape(-1)], self.data.y[rows[0]]
+
+
+class _SequentialBatches:
+    """Consecutive chunks of rows, for prediction and validation."""
+
+    def __init__(self, data: RowData, batch_size: int):
+        self.data, self.batch_size = data, batch_size
+
+    def __len__(self):
+        return math.ceil(len(self.data) / self.batch_size)
+
+    def __iter__(self):
+        for start in range(0, len(self.data), self.batch_size):
+            stop = start + self.batch_size
+            yield self.data.X[start:stop], (None if self.data.y is None
+                                            else self.data.y[start:stop])
+
+
+class LinearDecayLR(Callback):
+    """The paper's schedule: constant learning rate, then linear decay to exactly 0.
+
+    In epoch ``e`` (0-based) of ``T``, with ``s = decay_start * T``, the rate is
+    ``lr`` while ``e < s`` and ``lr * (T - e) / (T - s)`` after, as in the authors' code.
+    Each call to ``fit`` (or a warm-started continuation) runs its own schedule.
+
+    Parameters
+    ----------
+    decay_start : float
+        Fraction of the epochs after which the decay starts (the paper's 0.67).
+    """
+
+    def __init__(self, decay_start: float):
+        self.decay_start = decay_start
+
+    def on_train_begin(self, net, **kwargs):
+        self.first_epoch_ = len(net.history)
+
+    def on_epoch_begin(self, net, **kwargs):
+        epoch = len(net.history) - 1 - self.first_epoch_
+        total = net.max_epochs
+        start = self.decay_start * total
+        factor = 1.0 if epoch < start else (total - epoch) / (total - start)
+        for group in net.optimizer_.param_groups:
+            group["lr"] = net.lr * factor
+        net.history.record("lr", net.lr * factor)
+
+
+class CostTerms(Callback):
+    """Records each epoch's mean of every cost term and stops at the first non-finite one.
+
+    History keys: ``supervised_cost``, ``denoising_cost`` (Σ λ_l C_l) and
+    ``denoising_cost_<l>`` (λ_l C_l) for each layer with λ_l > 0.
+    """
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.sum_, self.count_ = None, 0
+
+    def on_batch_end(self, net, training=False, cost_terms=None, **kwargs):
+        if training and cost_terms is not None:
+            # Summed on the device; read back once per epoch, not once per update.
+            self.sum_ = cost_terms if self.sum_ is None else self.sum_ + cost_terms
+            self.count_ += 1
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.sum_ is None:
+            return
+        means = (self.sum_ / self.count_).tolist()
+        supervised, per_layer = means[0], means[1:]
+        decoded = sorted(net.module_.decoded_layers)
+        for name, value in [("supervised", supervised)] + [
+                (f"denoising layer {l}", per_layer[l]) for l in decoded]:
+            if not math.isfinite(value):
+                raise FloatingPointError(
+                    f"Training diverged in epoch {len(net.history)}: the {name} cost became "
+                    f"{value}. Lower learning_rate or the denoising_costs (λ), or scale the "
+                    f"input (e.g. to [0, 1] or with StandardScaler)."
+                )
+        net.history.record("supervised_cost", supervised)
+        net.history.record("denoising_cost", sum(per_layer[l] for l in decoded))
+        for l in decoded:
+            net.history.record(f"denoising_cost_{l}", per_layer[l])
+
+
+class LadderNet(NeuralNet):
+    """skorch net for a ladder module: semi-supervised batches and test-time statistics.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As for :class:`skorch.NeuralNet`; ``module`` must be a
+        :class:`~sklearn_ladder._ladder.Ladder` and ``criterion`` a
+        :class:`~sklearn_ladder._ladder.LadderCost`.
+    sampler_seed : int
+        Seed of the batch sampler; continued training draws new batches.
+    """
+
+    def __init__(self, *args, sampler_seed=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sampler_seed = sampler_seed
+
+    def get_dataset(self, X, y=None):
+        if isinstance(X, RowData):
+            return X
+        return RowData(X, y, device=self.device)
+
+    def get_iterator(self, dataset, training=False):
+        if training:
+            rng = np.random.default_rng([self.sampler_seed, len(self.history)])
+            return SemiSupervisedBatches(dataset, self.batch_size, rng)
+        return _SequentialBatches(dataset, PREDICT_CHUNK)
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, yi = batch
+        output = self.infer(Xi, **fit_params)
+        terms = self.criterion_.terms(output, yi)
+        loss = terms.sum()
+        loss.backward()
+        return {"loss": loss, "y_pred": output.logits, "cost_terms": terms.detach()}
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        if training:
+            return self.criterion_(y_pred, y_true)
+        # Validation rows are all labeled and y_pred are test-time logits.
+        return F.cross_entropy(y_pred, y_true)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        self.set_test_statistics(self.get_dataset(X, y))
+
+    def set_test_statistics(self, data: RowData) -> None:
+        """Average the clean labeled path's batch statistics over the labeled batches.
+
+        With at most ``B`` labeled rows this is exactly the statistics of the labeled set,
+        the same ones its rows were normalised with during training.
+        """
+        labeled = data.labeled
+        size = min(self.batch_size, len(data))
+        if len(labeled) <= size:
+            batches = labeled[None]
+        else:
+            n_batches = math.ceil(len(labeled) / size)
+            batches = np.resize(labeled, n_batches * size).reshape(n_batches, size)
+        index = torch.from_numpy(batches).to(data.X.device)
+        total = None
+        for rows in index:
+            stats = self.module_.clean_batch_statistics(data.X[rows])
+            total = stats if total is None else [
+                (m0 + m1, v0 + v1) for (m0, v0), (m1, v1) in zip(total, stats)]
+        self.module_.set_test_statistics([(m / len(index), v / len(index)) for m, v in total])

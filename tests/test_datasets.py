@@ -1,0 +1,118 @@
+import gzip
+import os
+
+import numpy as np
+import pytest
+
+from sklearn_ladder.datasets import MNIST_FILES, load_mnist, mask_labels, read_idx
+
+
+def write_idx(path, array, type_code=0x08, gz=True, header=None, cut=0):
+    array = np.asarray(array)
+    raw = header if header is not None else (
+        bytes([0, 0, type_code, array.ndim]) + np.asarray(array.shape, ">u4").tobytes())
+    raw += array.astype(array.dtype.newbyteorder(">")).tobytes()
+    raw = raw[:len(raw) - cut]
+    with (gzip.open if gz else open)(path, "wb") as f:
+        f.write(raw)
+    return path
+
+
+def test_read_idx_reads_images_and_labels(tmp_path):
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    np.testing.assert_array_equal(read_idx(write_idx(tmp_path / "a-idx3.gz", images)), images)
+    labels = np.array([3, 1, 4], np.uint8)
+    np.testing.assert_array_equal(read_idx(write_idx(tmp_path / "b", labels, gz=False)), labels)
+
+
+def test_read_idx_reads_big_endian_int32(tmp_path):
+    values = np.array([[1, -2], [70000, 5]], np.int32)
+    out = read_idx(write_idx(tmp_path / "c.gz", values, type_code=0x0C))
+    np.testing.assert_array_equal(out, values)
+    assert out.dtype == np.int32
+
+
+def test_truncated_file_is_reported(tmp_path):
+    path = write_idx(tmp_path / "t.gz", np.zeros((5, 4, 4), np.uint8), cut=7)
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        read_idx(path)
+
+
+def test_wrong_magic_is_reported(tmp_path):
+    header = bytes([1, 2, 8, 1, 0, 0, 0, 3])
+    path = write_idx(tmp_path / "m.gz", np.zeros(3, np.uint8), header=header)
+    with pytest.raises(ValueError, match="bad magic"):
+        read_idx(path)
+
+
+def test_forged_huge_header_is_refused_without_allocating(tmp_path):
+    header = bytes([0, 0, 8, 3]) + np.array([2**31 - 1] * 3, ">u4").tobytes()
+    path = write_idx(tmp_path / "h.gz", np.zeros(1, np.uint8), header=header)
+    with pytest.raises(ValueError, match="implausible"):
+        read_idx(path)
+
+
+def test_not_gzip_is_reported(tmp_path):
+    path = tmp_path / "x.gz"
+    path.write_bytes(b"this is not gzip")
+    with pytest.raises(ValueError, match="cannot read"):
+        read_idx(path)
+
+
+def test_missing_mnist_names_files_and_place(tmp_path, monkeypatch):
+    monkeypatch.delenv("SKLEARN_LADDER_DATA", raising=False)
+    with pytest.raises(FileNotFoundError) as info:
+        load_mnist(tmp_path)
+    message = str(info.value)
+    assert str(tmp_path) in message and "download_if_missing=True" in message
+    for name in MNIST_FILES.values():
+        assert name in message
+
+
+def test_data_directory_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKLEARN_LADDER_DATA", str(tmp_path / "elsewhere"))
+    with pytest.raises(FileNotFoundError, match="SKLEARN_LADDER_DATA"):
+        load_mnist()
+
+
+@pytest.mark.skipif(not os.environ.get("SKLEARN_LADDER_DATA"),
+                    reason="real MNIST: set SKLEARN_LADDER_DATA to the IDX files' directory")
+def test_real_mnist_loads():
+    data = load_mnist()
+    assert data.X_train.shape == (60000, 784) and data.X_test.shape == (10000, 784)
+    assert data.X_train.dtype == np.float32
+    assert 0.0 == data.X_train.min() and data.X_train.max() == 1.0
+    np.testing.assert_array_equal(np.bincount(data.y_test)[:3], [980, 1135, 1032])
+
+
+def test_mask_labels_keeps_exact_counts_per_class():
+    y = np.repeat(np.arange(10), 50)
+    masked = mask_labels(y, 100, random_state=0)
+    kept = masked >= 0
+    assert kept.sum() == 100
+    np.testing.assert_array_equal(np.bincount(masked[kept]), [10] * 10)
+    np.testing.assert_array_equal(masked[kept], y[kept])
+
+
+def test_mask_labels_is_reproducible_and_seed_dependent():
+    y = np.repeat(np.arange(3), 20)
+    a, b = mask_labels(y, 6, random_state=1), mask_labels(y, 6, random_state=1)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, mask_labels(y, 6, random_state=2))
+
+
+def test_mask_labels_marks_string_targets_with_integer_minus_one():
+    y = np.array(["a", "b"] * 5)
+    masked = mask_labels(y, 2, random_state=0)
+    assert masked.dtype == object
+    assert sum(v == -1 for v in masked) == 8 and "-1" not in set(masked)
+
+
+def test_mask_labels_errors():
+    y = np.array([0] * 10 + [1] * 3)
+    with pytest.raises(ValueError, match="fewer rows"):
+        mask_labels(y, 8)
+    with pytest.raises(ValueError, match="multiple of the number of classes"):
+        mask_labels(y, 3)
+    with pytest.raises(ValueError, match="already holds -1"):
+        mask_labels(np.array([0, 1, -1]), 2)

@@ -1,0 +1,54 @@
+"""The benchmark runner on a tiny synthetic MNIST stand-in (no real data needed)."""
+
+import json
+
+import numpy as np
+import reproduce
+from sklearn.utils import Bunch
+
+
+def tiny_data():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(10), 30)
+    centers = rng.random((10, 784)).astype(np.float32)
+    X = np.clip(centers[y] + 0.1 * rng.standard_normal((300, 784)), 0, 1).astype(np.float32)
+    return Bunch(X_train=X, y_train=y, X_test=X[::3], y_test=y[::3])
+
+
+def test_runner_writes_json_markdown_and_plot(tmp_path, capsys):
+    rows = reproduce.run_benchmark(["full-100", "supervised-100"], [0, 1], 1, tiny_data(),
+                                   "cpu", tmp_path)
+    runs = json.loads((tmp_path / "reproduce.json").read_text())["runs"]
+    assert len(runs) == 4
+    assert {r["setting"] for r in runs} == {"full-100", "supervised-100"}
+    for run in runs:
+        assert run["epochs"] == 1 and len(run["error_per_epoch"]) == 1
+        assert 0 <= run["test_error"] <= 100 and run["wall_time_s"] > 0
+        assert run["updates"] == 3  # 300 rows / 100 per update
+        assert run["machine"]["cpu_count"] >= 1
+    table = (tmp_path / "reproduce.md").read_text()
+    assert "| full-100 | 100 | 1 (shortened) | 2 |" in table and "21.74" in table
+    assert (tmp_path / "reproduce.png").stat().st_size > 1000
+    assert [r["n_seeds"] for r in rows] == [2, 2]
+    assert "test error" in capsys.readouterr().out  # progress is visible
+
+
+def test_runs_accumulate_across_invocations(tmp_path):
+    reproduce.run_benchmark(["gamma-100"], [0], 1, tiny_data(), "cpu", tmp_path)
+    reproduce.run_benchmark(["gamma-100"], [1], 1, tiny_data(), "cpu", tmp_path)
+    runs = json.loads((tmp_path / "reproduce.json").read_text())["runs"]
+    assert sorted(r["seed"] for r in runs) == [0, 1]
+
+
+def test_settings_follow_the_paper():
+    assert reproduce.SETTINGS["full-100"]["denoising_costs"] == [1000, 10, 0.1, 0.1, 0.1, 0.1,
+                                                                 0.1]
+    assert reproduce.SETTINGS["gamma-1000"]["denoising_costs"][-1] == 10
+    assert reproduce.SETTINGS["full-40"]["n_labels"] == 40
+    assert set(reproduce.GROUPS["table1"]) >= {"full-all", "gamma-100", "supervised-1000"}
+    assert reproduce.main(["--settings", "nonsense", "--list"]) == 0
+
+
+def test_missing_data_is_reported(tmp_path, capsys):
+    assert reproduce.main(["--data-home", str(tmp_path), "--settings", "full-100"]) == 2
+    assert "MNIST files missing" in capsys.readouterr().err

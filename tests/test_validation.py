@@ -1,0 +1,67 @@
+"""Bad input raises a ValueError that names the problem and leaves no fitted state."""
+
+import numpy as np
+import pytest
+
+from sklearn_ladder import LadderClassifier
+
+rng = np.random.default_rng(0)
+X = rng.random((40, 6)).astype(np.float32)
+y = np.tile([0, 1, -1, -1], 10)
+
+
+def x_with(value):
+    bad = X.copy()
+    bad[3, 2] = value
+    return bad
+
+
+BAD_FIT = [
+    ({}, X, np.full(40, -1), "no labeled row"),
+    ({}, x_with(np.nan), y, "NaN"),
+    ({}, x_with(np.inf), y, "infinity"),
+    ({}, X, y[:-1], "inconsistent numbers of samples"),
+    ({}, X, np.where(y >= 0, 0, -1), "single class"),
+    ({}, X, np.where(y >= 0, 0.5, -1.0), "not whole numbers"),
+    ({}, X, np.where(y >= 0, "a", "-1"), "string '-1'"),
+    ({"denoising_costs": [1, 2]}, X, y, "denoising_costs needs one value per layer"),
+    ({"denoising_costs": [1, -2, 0, 0]}, X, y, "non-negative"),
+    ({"noise_std": -0.1}, X, y, "noise_std"),
+    ({"noise_std": [0.3, 0.3]}, X, y, "noise_std needs one value per layer"),
+    ({"mode": "weird"}, X, y, "mode"),
+    ({"combinator": "weird"}, X, y, "combinator"),
+    ({"device": "tpu"}, X, y, "device"),
+    ({"layers": []}, X, y, "layers"),
+    ({"layers": [10, 0]}, X, y, "layers"),
+    ({"batch_size": 1}, X, y, "batch_size"),
+    ({"mode": "gamma", "denoising_costs": [1, 0, 0, 1]}, X, y, "mode='gamma' allows"),
+]
+
+
+@pytest.mark.parametrize("params, X_bad, y_bad, message", BAD_FIT)
+def test_bad_fit_input_raises_and_leaves_no_fitted_state(params, X_bad, y_bad, message):
+    clf = LadderClassifier(**{"layers": [8, 4], "max_epochs": 1, **params})
+    with pytest.raises(ValueError, match=message):
+        clf.fit(X_bad, y_bad)
+    assert not hasattr(clf, "net_") and not hasattr(clf, "n_iter_")
+
+
+def test_cuda_without_cuda_says_so(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA device"):
+        LadderClassifier([8], max_epochs=1, device="cuda").fit(X, y)
+
+
+def test_predict_before_fit_raises():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        LadderClassifier().predict(X)
+
+
+def test_predict_with_wrong_number_of_features_raises():
+    clf = LadderClassifier([8], max_epochs=1, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="6 features"):
+        clf.predict(X[:, :5])
