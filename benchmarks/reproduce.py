@@ -24,11 +24,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
-from skorch.callbacks import Callback
 
 from sklearn_ladder import LadderClassifier
+from sklearn_ladder._training import HeldOutAccuracy
 from sklearn_ladder.datasets import load_mnist, mask_labels
 
 HIDDEN = (1000, 500, 250, 250, 250)  # the paper's 784-1000-500-250-250-250-10
@@ -70,16 +69,15 @@ GROUPS = {
 NOT_CONVERGED = 2.0
 
 
-class TestErrorPerEpoch(Callback):
-    """Records the test error after every epoch, with test-time statistics of that epoch."""
+class TestErrorPerEpoch(HeldOutAccuracy):
+    """Records and prints the test error after every epoch."""
 
     def __init__(self, X_test, y_test):
-        self.X_test, self.y_test = X_test, y_test
+        super().__init__(X_test, y_test, name="test_acc")
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
-        net.set_test_statistics(dataset_train)
-        logits = net.forward(self.X_test, training=False)
-        error = 100.0 * float(np.mean(logits.argmax(1).numpy() != self.y_test))
+        super().on_epoch_end(net, dataset_train=dataset_train, **kwargs)
+        error = 100.0 * (1.0 - net.history[-1, "test_acc"])
         net.history.record("test_error", error)
         print(f"    epoch {len(net.history):3d}  test error {error:6.2f} %  "
               f"({net.history[-1, 'dur']:.1f} s)", flush=True)

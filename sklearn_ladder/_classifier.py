@@ -1,22 +1,29 @@
 """The scikit-learn face of the ladder: parameters, validation, labels, fit and predict."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import EarlyStopping
 
 from ._ladder import Ladder, LadderCost
-from ._training import CostTerms, LadderNet, LinearDecayLR
+from ._training import CostTerms, HeldOutAccuracy, LadderNet, LinearDecayLR
 
 __all__ = ["LadderClassifier"]
 
 UNLABELED = -1
+# Sparse input is densified up to this many entries (1 GiB of float32), refused above.
+MAX_DENSE_ENTRIES = 2**28
 
 # Default λ_0..λ_L per mode, from the paper's 100-label MNIST settings (Table 1); for a
 # network of another depth the same pattern is stretched: full is λ_0, λ_1, then the
@@ -74,6 +81,24 @@ def unlabeled_mask(y: np.ndarray) -> np.ndarray:
         return np.array([isinstance(v, Real) and not isinstance(v, bool) and v == UNLABELED
                          for v in y], dtype=bool)
     return y == UNLABELED
+
+
+def _densify(X):
+    """The ladder's batch normalisation needs dense rows: densify small sparse input."""
+    if not sp.issparse(X):
+        return X
+    n_entries = X.shape[0] * X.shape[1]
+    if n_entries > MAX_DENSE_ENTRIES:
+        raise ValueError(
+            f"X is a sparse matrix of shape {X.shape}; densifying it would take "
+            f"{4 * n_entries / 2**30:.1f} GiB. Reduce its dimension first (e.g. with "
+            f"TruncatedSVD in a Pipeline) or pass a dense array."
+        )
+    warnings.warn(
+        f"X is sparse; it is converted to a dense float32 array of shape {X.shape}.",
+        DataConversionWarning, stacklevel=3,
+    )
+    return X.toarray()
 
 
 def _resolve_device(device: str) -> str:
@@ -134,6 +159,21 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
         torch random state is left untouched.
     verbose : int, default=0
         ``1`` prints one line of costs per epoch.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the fitted network for ``max_epochs`` more
+        epochs (with a fresh learning-rate schedule) instead of starting anew. The
+        network's structure and the classes must stay the same.
+    early_stopping : bool, default=False
+        Hold out a stratified ``validation_fraction`` of the labeled rows (they stay in
+        the unlabeled pool), stop when their accuracy has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and keep the best epoch's weights.
+    validation_fraction : float, default=0.1
+        Fraction of the labeled rows held out when ``early_stopping`` is True; it must
+        leave at least one row of every class on each side.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before early stopping.
+    tol : float, default=1e-4
+        Smallest improvement of the validation accuracy that counts.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Extra :mod:`skorch.callbacks` run during training, after the ladder's own.
 
@@ -184,6 +224,11 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
         "callbacks": [list, None],
     }
 
@@ -203,6 +248,11 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
         device="cpu",
         random_state=None,
         verbose=0,
+        warm_start=False,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
         callbacks=None,
     ):
         self.layers = layers
@@ -218,6 +268,11 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.callbacks = callbacks
 
     # ------------------------------------------------------------------ validation
@@ -244,8 +299,9 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError("y contains NaN or infinity.")
             if np.any(y != np.round(y)):
                 raise ValueError(
-                    "y holds floats that are not whole numbers; a classifier needs class "
-                    "labels (ints, strings, or integral floats), with -1 for unlabeled."
+                    "y holds continuous values (floats that are not whole numbers); a "
+                    "classifier needs class labels (ints, strings, or integral floats), "
+                    "with -1 for unlabeled."
                 )
         labeled = ~unlabeled_mask(y)
         if not labeled.any():
@@ -260,7 +316,7 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y_labeled)
         if len(self.classes_) < 2:
             raise ValueError(
-                f"The labeled rows hold a single class ({self.classes_[0]!r}); a classifier "
+                f"The labeled rows hold only one class ({self.classes_[0]!r}); a classifier "
                 f"needs labeled rows of at least 2 classes."
             )
         encoded = np.full(len(y), UNLABELED, dtype=np.int64)
@@ -294,42 +350,65 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
             costs = _per_layer("denoising_costs", self.denoising_costs, n_layers + 1)
             _check_mode_structure(self.mode, costs)
         device = _resolve_device(self.device)
-        X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=False)
+        warm = self.warm_start and hasattr(self, "net_")
+        previous_classes = self.classes_ if warm else None
+        X, y = validate_data(self, X, y, dtype=np.float32, accept_sparse=True,
+                             reset=not warm)
+        X = _densify(X)
         y_encoded = self._encode_targets(y)
-
+        module_params = {
+            "n_features": X.shape[1], "hidden_layer_sizes": hidden,
+            "n_classes": len(self.classes_), "denoising_costs": costs.tolist(),
+            "noise_std": noise.tolist(), "combinator": self.combinator,
+            "activation": self.activation,
+        }
         random_state = check_random_state(self.random_state)
         torch_seed, sampler_seed = random_state.randint(np.iinfo(np.int32).max, size=2)
-        net = LadderNet(
-            module=Ladder,
-            module__n_features=X.shape[1],
-            module__hidden_layer_sizes=hidden,
-            module__n_classes=len(self.classes_),
-            module__denoising_costs=costs.tolist(),
-            module__noise_std=noise.tolist(),
-            module__combinator=self.combinator,
-            module__activation=self.activation,
-            criterion=LadderCost,
-            criterion__denoising_costs=costs.tolist(),
-            optimizer=torch.optim.Adam,
-            optimizer__betas=(0.9, 0.999),
-            optimizer__eps=1e-8,
-            lr=self.learning_rate,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            train_split=None,
-            callbacks=[("lr_schedule", LinearDecayLR(self.lr_decay_start)),
-                       ("cost_terms", CostTerms()), *(self.callbacks or [])],
-            callbacks__print_log__keys_ignored=[f"denoising_cost_{l}"
-                                                for l in range(n_layers + 1)],
-            device=device,
-            verbose=self.verbose,
-            sampler_seed=int(sampler_seed),
-        )
+        callbacks = [("lr_schedule", LinearDecayLR(self.lr_decay_start)),
+                     ("cost_terms", CostTerms())]
+        if self.early_stopping:
+            y_encoded, held_out = self._hold_out(y_encoded, random_state)
+            callbacks += [
+                ("valid_acc", HeldOutAccuracy(X[held_out], y_encoded[held_out])),
+                ("early_stopping", EarlyStopping(
+                    monitor="valid_acc", lower_is_better=False, patience=self.n_iter_no_change,
+                    threshold=self.tol, threshold_mode="abs", load_best=True)),
+            ]
+            y_encoded[held_out] = UNLABELED  # still in the unlabeled pool
+        callbacks += list(self.callbacks or [])
+        training = {"lr": self.learning_rate, "max_epochs": self.max_epochs,
+                    "batch_size": self.batch_size, "verbose": self.verbose,
+                    "callbacks": callbacks, "device": device}
+        if warm:
+            self._check_warm_start(module_params, previous_classes)
+            net = self.net_
+            net.set_params(**training)
+            torch_seed += len(net.history)  # new noise for the new epochs
+        else:
+            net = LadderNet(
+                module=Ladder,
+                **{f"module__{key}": value for key, value in module_params.items()},
+                criterion=LadderCost,
+                criterion__denoising_costs=costs.tolist(),
+                optimizer=torch.optim.Adam,
+                optimizer__betas=(0.9, 0.999),
+                optimizer__eps=1e-8,
+                # One fused kernel per step instead of a dozen passes over every weight.
+                optimizer__fused=True,
+                train_split=None,
+                callbacks__print_log__keys_ignored=[f"denoising_cost_{l}"
+                                                    for l in range(n_layers + 1)],
+                sampler_seed=int(sampler_seed),
+                **training,
+            )
         cuda_devices = [torch.device(device)] if device.startswith("cuda") else []
         # Seed torch for this fit only: the caller's global random state is restored after.
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(int(torch_seed))
-            net.fit(X, y_encoded)
+            if warm:
+                net.partial_fit(X, y_encoded)
+            else:
+                net.fit(X, y_encoded)
 
         self.denoising_costs_ = costs
         self.noise_std_ = noise
@@ -338,10 +417,41 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = len(net.history)
         return self
 
+    def _hold_out(self, y_encoded: np.ndarray, random_state) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of a stratified validation share of the labeled rows."""
+        labeled = np.flatnonzero(y_encoded != UNLABELED)
+        try:
+            _, held_out = train_test_split(
+                labeled, test_size=self.validation_fraction, stratify=y_encoded[labeled],
+                random_state=random_state)
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping holds out validation_fraction={self.validation_fraction} of "
+                f"the {len(labeled)} labeled rows, which cannot keep a row of each of the "
+                f"{len(self.classes_)} classes on both sides ({exc}). Raise "
+                f"validation_fraction, label more rows, or set early_stopping=False."
+            ) from exc
+        return y_encoded.copy(), held_out
+
+    def _check_warm_start(self, module_params: dict, previous_classes: np.ndarray) -> None:
+        if not np.array_equal(previous_classes, self.classes_):
+            self.classes_ = previous_classes
+            raise ValueError(
+                "warm_start=True continues training the same network, but the labeled classes "
+                "changed; set warm_start=False to train anew."
+            )
+        fitted = self.net_.get_params_for("module")
+        changed = sorted(k for k, v in module_params.items() if fitted[k] != v)
+        if changed:
+            raise ValueError(
+                f"warm_start=True continues training the same network, but {changed} changed "
+                f"since the last fit; set warm_start=False to train anew."
+            )
+
     # ------------------------------------------------------------------ predict
     def _logits(self, X) -> torch.Tensor:
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
+        X = _densify(validate_data(self, X, dtype=np.float32, accept_sparse=True, reset=False))
         return self.net_.forward(X, training=False)
 
     def predict_proba(self, X) -> np.ndarray:

@@ -22,7 +22,7 @@ from skorch.callbacks import Callback
 from torch.nn import functional as F
 from torch.utils.data import Dataset
 
-__all__ = ["LadderNet", "RowData"]
+__all__ = ["CostTerms", "HeldOutAccuracy", "LadderNet", "LinearDecayLR", "RowData"]
 
 # Rows per forward pass at prediction time: evaluation is row-wise, so only memory matters.
 PREDICT_CHUNK = 4096
@@ -160,6 +160,31 @@ class CostTerms(Callback):
         net.history.record("denoising_cost", sum(per_layer[l] for l in decoded))
         for l in decoded:
             net.history.record(f"denoising_cost_{l}", per_layer[l])
+
+
+class HeldOutAccuracy(Callback):
+    """Accuracy on held-out labeled rows after every epoch, recorded in ``history``.
+
+    The test-time statistics are computed first from that epoch's weights, so the score
+    is what ``predict`` would give if training stopped there.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Held-out rows.
+    y : array-like of shape (n_samples,)
+        Their class indices (positions in ``classes_``).
+    name : str, default="valid_acc"
+        History key.
+    """
+
+    def __init__(self, X, y, name: str = "valid_acc"):
+        self.X, self.y, self.name = X, y, name
+
+    def on_epoch_end(self, net, dataset_train=None, **kwargs):
+        net.set_test_statistics(dataset_train)
+        predicted = net.forward(self.X, training=False).argmax(1).numpy()
+        net.history.record(self.name, float(np.mean(predicted == np.asarray(self.y))))
 
 
 class LadderNet(NeuralNet):

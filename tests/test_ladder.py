@@ -64,10 +64,12 @@ def test_labeled_and_unlabeled_rows_use_their_own_statistics():
     shifted[16:] = shifted[16:] * 5 + 3  # change only the unlabeled rows
     # The labeled rows' logits depend on labeled statistics only.
     torch.testing.assert_close(ladder(x).logits, ladder(shifted).logits)
-    encoded = ladder._encode(x.reshape(2, 16, -1), noisy=False)
+    encoded = ladder._encode(x.reshape(2, 16, -1).transpose(0, 1), noisy=False)
     for z in encoded.z[1:]:
-        torch.testing.assert_close(z.mean(dim=1), torch.zeros_like(z.mean(dim=1)),
+        torch.testing.assert_close(z.mean(dim=0), torch.zeros_like(z.mean(dim=0)),
                                    atol=1e-5, rtol=0)
+        torch.testing.assert_close(z.var(dim=0, unbiased=False), torch.ones_like(z[0]),
+                                   atol=1e-4, rtol=0)
 
 
 def test_layer_zero_cost_is_unnormalised():
@@ -90,10 +92,9 @@ def test_hidden_cost_normalises_z_hat_with_clean_unlabeled_statistics():
     out = ladder(x)
     # With zero noise and the initial combinator, z_hat = 0, so the estimate is
     # -mean/std of the clean unlabeled top pre-activations, the target is their z.
-    groups = x.reshape(2, 16, -1)
-    clean = ladder._encode(groups[1][None], noisy=False)
-    mean, var = clean.means[3][0], clean.variances[3][0]
-    expected = ((-mean / torch.sqrt(var + BN_EPS)) - clean.z[3][0]).square().mean()
+    clean = ladder._encode(x[16:, None], noisy=False, with_stats=True)
+    mean, var = clean.means[3][:, 0], clean.variances[3][:, 0]
+    expected = ((-mean / torch.sqrt(var + BN_EPS)) - clean.z[3][:, 0]).square().mean()
     torch.testing.assert_close(out.denoising[3], expected)
 
 

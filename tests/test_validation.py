@@ -21,7 +21,7 @@ BAD_FIT = [
     ({}, x_with(np.nan), y, "NaN"),
     ({}, x_with(np.inf), y, "infinity"),
     ({}, X, y[:-1], "inconsistent numbers of samples"),
-    ({}, X, np.where(y >= 0, 0, -1), "single class"),
+    ({}, X, np.where(y >= 0, 0, -1), "only one class"),
     ({}, X, np.where(y >= 0, 0.5, -1.0), "not whole numbers"),
     ({}, X, np.where(y >= 0, "a", "-1"), "string '-1'"),
     ({"denoising_costs": [1, 2]}, X, y, "denoising_costs needs one value per layer"),

@@ -1,0 +1,249 @@
+"""Training speed of the paper's MLP ladder, side by side in one process.
+
+Measures ms per update (``B`` labeled + ``B`` unlabeled rows) of
+
+- ``LadderClassifier.fit`` through skorch, as users run it;
+- a minimal plain-PyTorch loop over the same module, cost and optimiser (no skorch);
+- the straightforward eager reference of ``reference_ladder.py`` (plain Adam);
+
+in interleaved rounds (the median over rounds is reported, since the machine is noisy),
+plus the machine's measured fp32 matmul throughput, the fraction of it achieved, the
+prediction throughput and the peak memory. Writes ``speed.json`` and ``speed.md``.
+
+Example::
+
+    python benchmarks/speed.py                 # paper MLP, B = 100, CPU
+    python benchmarks/speed.py --device cuda
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from reference_ladder import ReferenceLadder
+from torch.utils.flop_counter import FlopCounterMode
+
+from sklearn_ladder import LadderClassifier
+from sklearn_ladder._ladder import Ladder, LadderCost
+
+HIDDEN = (1000, 500, 250, 250, 250)
+COSTS = [1000, 10, 0.1, 0.1, 0.1, 0.1, 0.1]
+NOISE = [0.3] * 7
+
+
+def _sync(device):
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def make_data(n_rows: int, n_features: int, n_labeled: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n_rows, n_features), dtype=np.float32)
+    y = np.full(n_rows, -1)
+    y[:n_labeled] = np.arange(n_labeled) % 10
+    return X, y
+
+
+def batches(n_rows, n_labeled, batch_size, n_updates, seed=0):
+    rng = np.random.default_rng(seed)
+    labeled = rng.integers(0, n_labeled, (n_updates, batch_size))
+    unlabeled = rng.integers(0, n_rows, (n_updates, batch_size))
+    return torch.from_numpy(np.concatenate([labeled, unlabeled], axis=1))
+
+
+def time_skorch(X, y, batch_size, epochs, device) -> float:
+    """ms per update of LadderClassifier.fit, epochs after the first (warm-up) only."""
+    clf = LadderClassifier(HIDDEN, batch_size=batch_size, max_epochs=epochs, device=device,
+                           random_state=0).fit(X, y)
+    durations = clf.history_[1:, "dur"]
+    updates = clf.history_[1:, "train_batch_count"]
+    return 1000 * sum(durations) / sum(updates)
+
+
+def time_loop(step, X, y, index, device) -> float:
+    """ms per update of ``step(xb, yb)`` over precomputed batch indices (first 3: warm-up)."""
+    X, y = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
+    index = index.to(device)
+    half = index.shape[1] // 2
+    for rows in index[:3]:
+        step(X[rows], y[rows[:half]])
+    _sync(device)
+    start = time.perf_counter()
+    for rows in index[3:]:
+        step(X[rows], y[rows[:half]])
+    _sync(device)
+    return 1000 * (time.perf_counter() - start) / (len(index) - 3)
+
+
+def plain_step_fn(n_features, device):
+    torch.manual_seed(0)
+    module = Ladder(n_features, HIDDEN, 10, COSTS, NOISE).to(device).train()
+    cost = LadderCost(COSTS).to(device)
+    optimizer = torch.optim.Adam(module.parameters(), lr=0.002, fused=True)
+
+    def step(xb, yb):
+        optimizer.zero_grad()
+        loss = cost(module(xb), yb)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return module, step
+
+
+def reference_step_fn(n_features, device):
+    torch.manual_seed(0)
+    module = ReferenceLadder([n_features, *HIDDEN, 10], COSTS, NOISE).to(device)
+    optimizer = torch.optim.Adam(module.parameters(), lr=0.002)
+
+    def step(xb, yb):
+        optimizer.zero_grad()
+        loss, _ = module(xb, yb)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return module, step
+
+
+def update_flops(step, xb, yb) -> int:
+    """Floating-point operations of the matrix products of one update (forward + backward)."""
+    with FlopCounterMode(display=False) as counter:
+        step(xb, yb)
+    return counter.get_total_flops()
+
+
+def matmul_peak_gflops(device, size=2048, repeats=10) -> float:
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    for _ in range(2):
+        a @ b
+    _sync(device)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    _sync(device)
+    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def prediction_rows_per_s(X, y, device) -> float:
+    clf = LadderClassifier(HIDDEN, max_epochs=1, device=device, random_state=0).fit(
+        X[:1000], y[:1000])
+    clf.predict_proba(X[:100])
+    start = time.perf_counter()
+    clf.predict_proba(X)
+    return len(X) / (time.perf_counter() - start)
+
+
+def machine(device) -> dict:
+    info = {"platform": platform.platform(), "processor": platform.processor() or "unknown",
+            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "torch": torch.__version__, "device": device}
+    if device.startswith("cuda"):
+        info["gpu"] = torch.cuda.get_device_name()
+    return info
+
+
+def run(device="cpu", batch_size=100, rounds=3, updates=40, skorch_epochs=3,
+        n_features=784, output=Path("benchmarks/results")) -> dict:
+    n_rows = batch_size * updates
+    X, y = make_data(n_rows, n_features, n_labeled=batch_size)
+    index = batches(n_rows, batch_size, batch_size, updates + 3)
+    _, plain = plain_step_fn(n_features, device)
+    _, reference = reference_step_fn(n_features, device)
+    xb = torch.from_numpy(X[:2 * batch_size]).to(device)
+    yb = torch.from_numpy(np.arange(batch_size) % 10).to(device)
+    flops = {"ladder": update_flops(plain, xb, yb), "reference": update_flops(reference, xb, yb)}
+
+    times = {"reference": [], "plain": [], "skorch": []}
+    start = time.perf_counter()
+    for r in range(rounds):
+        times["reference"].append(time_loop(reference, X, y, index, device))
+        times["plain"].append(time_loop(plain, X, y, index, device))
+        times["skorch"].append(time_skorch(X, y, batch_size, skorch_epochs, device))
+        print(f"round {r + 1}/{rounds}: " + ", ".join(
+            f"{k} {v[-1]:.1f} ms" for k, v in times.items()), flush=True)
+    ms = {k: statistics.median(v) for k, v in times.items()}
+    peak = matmul_peak_gflops(device)
+    result = {
+        "setting": {"layers": [n_features, *HIDDEN, 10], "batch_size": batch_size,
+                    "rounds": rounds, "updates_per_round": updates,
+                    "skorch_epochs_per_round": skorch_epochs},
+        "ms_per_update": ms, "ms_per_update_rounds": times,
+        "speedup_vs_reference": ms["reference"] / ms["skorch"],
+        "skorch_overhead_vs_plain": ms["skorch"] / ms["plain"] - 1,
+        "matmul_gflop_per_update": {k: v / 1e9 for k, v in flops.items()},
+        "matmul_peak_gflops": peak,
+        "achieved_fraction_of_peak": {
+            "skorch": flops["ladder"] / (ms["skorch"] / 1000) / 1e9 / peak,
+            "reference": flops["reference"] / (ms["reference"] / 1000) / 1e9 / peak},
+        "paper_schedule_minutes_skorch": 90000 * ms["skorch"] / 60000,
+        "prediction_rows_per_s": prediction_rows_per_s(X, y, device),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "wall_time_s": time.perf_counter() - start,
+        "machine": machine(device),
+    }
+    if device.startswith("cuda"):
+        result["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "speed.json").write_text(json.dumps(result, indent=1))
+    (output / "speed.md").write_text(markdown(result))
+    print(markdown(result))
+    return result
+
+
+def markdown(r: dict) -> str:
+    ms, frac = r["ms_per_update"], r["achieved_fraction_of_peak"]
+    m = r["machine"]
+    lines = [
+        f"Machine: {m['processor']}, {m['cpu_count']} cores, {m['torch_threads']} torch "
+        f"threads, torch {m['torch']}, device {m['device']}"
+        + (f" ({m['gpu']})" if "gpu" in m else "") + ".",
+        f"Paper MLP {r['setting']['layers']}, B = {r['setting']['batch_size']} labeled + "
+        f"{r['setting']['batch_size']} unlabeled rows per update; median of "
+        f"{r['setting']['rounds']} interleaved rounds; wall time {r['wall_time_s']:.0f} s.",
+        "",
+        "| implementation | ms / update | vs reference | matmul GFLOP / update | "
+        "fraction of matmul peak |",
+        "|---|---|---|---|---|",
+        f"| LadderClassifier (skorch) | {ms['skorch']:.1f} | "
+        f"{ms['reference'] / ms['skorch']:.2f}x | "
+        f"{r['matmul_gflop_per_update']['ladder']:.2f} | {frac['skorch']:.0%} |",
+        f"| plain PyTorch loop, same module | {ms['plain']:.1f} | "
+        f"{ms['reference'] / ms['plain']:.2f}x | "
+        f"{r['matmul_gflop_per_update']['ladder']:.2f} | |",
+        f"| eager reference | {ms['reference']:.1f} | 1.00x | "
+        f"{r['matmul_gflop_per_update']['reference']:.2f} | {frac['reference']:.0%} |",
+        "",
+        f"skorch overhead over the plain loop: {r['skorch_overhead_vs_plain']:+.1%}. "
+        f"Measured fp32 matmul peak: {r['matmul_peak_gflops']:.0f} GFLOP/s. "
+        f"Paper schedule (90,000 updates) at this speed: "
+        f"{r['paper_schedule_minutes_skorch']:.0f} min. Prediction: "
+        f"{r['prediction_rows_per_s']:,.0f} rows/s. Peak RSS: {r['peak_rss_mb']:.0f} MB.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--updates", type=int, default=40,
+                        help="timed updates per round and method")
+    parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
+    args = parser.parse_args(argv)
+    run(args.device, args.batch_size, args.rounds, args.updates, output=args.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

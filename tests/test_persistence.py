@@ -1,0 +1,140 @@
+"""Pickling, joblib, clone, set_params, warm starts and early stopping."""
+
+import io
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.exceptions import DataConversionWarning
+
+from sklearn_ladder import LadderClassifier
+
+FAST = {"layers": [30, 20], "max_epochs": 2, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def fitted(digits_semi):
+    X, y, _, _ = digits_semi
+    return LadderClassifier(**FAST).fit(X, y)
+
+
+def test_pickle_round_trip_preserves_predictions_exactly(fitted, digits_semi):
+    X_test = digits_semi[2]
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict_proba(X_test), fitted.predict_proba(X_test))
+    assert restored.history_[-1, "train_loss"] == fitted.history_[-1, "train_loss"]
+
+
+def test_joblib_round_trip_preserves_predictions_exactly(fitted, digits_semi, tmp_path):
+    X_test = digits_semi[2]
+    joblib.dump(fitted, tmp_path / "ladder.joblib")
+    restored = joblib.load(tmp_path / "ladder.joblib")
+    np.testing.assert_array_equal(restored.predict_proba(X_test), fitted.predict_proba(X_test))
+
+
+def test_model_saved_from_a_cuda_device_loads_on_cpu(fitted, digits_semi, monkeypatch):
+    # What a GPU-trained model carries is its device setting; skorch maps its tensors to
+    # the CPU when CUDA is missing. (No GPU here, so the tensors themselves are CPU ones.)
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    state = pickle.dumps(fitted)
+    saved = pickle.loads(state)
+    saved.net_.device = "cuda"
+    buffer = io.BytesIO()
+    pickle.dump(saved, buffer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skorch says it maps CUDA to CPU
+        restored = pickle.loads(buffer.getvalue())
+    assert str(restored.net_.device) == "cpu"
+    X_test = digits_semi[2]
+    np.testing.assert_array_equal(restored.predict(X_test), fitted.predict(X_test))
+
+
+def test_clone_is_unfitted_and_set_params_takes_effect(fitted, digits_semi):
+    X, y, _, _ = digits_semi
+    copy = clone(fitted)
+    assert copy.get_params() == fitted.get_params() and not hasattr(copy, "net_")
+    copy.set_params(max_epochs=3, noise_std=0.2)
+    copy.fit(X, y)
+    assert copy.n_iter_ == 3
+    assert copy.net_.module_.noise_std == (0.2,) * 4
+
+
+def test_get_params_lists_every_constructor_parameter():
+    import inspect
+
+    names = set(inspect.signature(LadderClassifier).parameters)
+    assert set(LadderClassifier().get_params()) == names
+    assert names == set(LadderClassifier._parameter_constraints)
+
+
+def test_html_representation_renders():
+    html = LadderClassifier(layers=[10])._repr_html_()
+    assert "LadderClassifier" in html and "layers" in html
+
+
+def test_warm_start_continues_training(digits_semi):
+    X, y, _, _ = digits_semi
+    clf = LadderClassifier(**FAST, warm_start=True).fit(X, y)
+    weights = clf.net_.module_.weights["1"].detach().clone()
+    first_loss = clf.history_[-1, "train_loss"]
+    clf.fit(X, y)
+    assert clf.n_iter_ == 4 and len(clf.history_) == 4
+    assert not np.allclose(weights.numpy(), clf.net_.module_.weights["1"].detach().numpy())
+    assert clf.history_[-1, "train_loss"] < first_loss
+    cold = LadderClassifier(**FAST).fit(X, y)
+    cold.fit(X, y)
+    assert cold.n_iter_ == 2
+
+
+def test_warm_start_refuses_a_different_network(digits_semi):
+    X, y, _, _ = digits_semi
+    clf = LadderClassifier(**FAST, warm_start=True).fit(X, y)
+    clf.set_params(layers=[30, 10])
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes.*changed"):
+        clf.fit(X, y)
+
+
+def test_early_stopping_keeps_the_best_epoch(digits):
+    X, _, y, _ = digits
+    y_semi = np.where(np.arange(len(y)) % 4 == 0, y, -1)  # ~315 labels
+    clf = LadderClassifier(layers=[30, 20], max_epochs=30, learning_rate=0.05,
+                           early_stopping=True, n_iter_no_change=3, random_state=0)
+    clf.fit(X, y_semi)
+    scores = clf.history_[:, "valid_acc"]
+    assert clf.n_iter_ < 30  # stopped early
+    best = int(np.argmax(scores))
+    # The kept weights are the best epoch's: recompute its validation accuracy.
+    held_out = dict(clf.net_.callbacks_)["valid_acc"]
+    predicted = clf.predict(held_out.X)
+    assert np.mean(predicted == clf.classes_[held_out.y]) == pytest.approx(scores[best])
+
+
+def test_early_stopping_needs_enough_labels(digits_semi):
+    X, y, _, _ = digits_semi
+    with pytest.raises(ValueError, match="validation_fraction"):
+        LadderClassifier(**FAST, early_stopping=True).fit(X, y)  # 5 held-out < 10 classes
+
+
+def test_sparse_input_is_densified_with_a_warning(digits_semi):
+    X, y, X_test, _ = digits_semi
+    with pytest.warns(DataConversionWarning, match="sparse"):
+        clf = LadderClassifier(**FAST).fit(sp.csr_matrix(X), y)
+    dense = LadderClassifier(**FAST).fit(X, y)
+    with pytest.warns(DataConversionWarning):
+        sparse_pred = clf.predict_proba(sp.csr_matrix(X_test))
+    np.testing.assert_allclose(sparse_pred, dense.predict_proba(X_test))
+
+
+def test_huge_sparse_input_is_refused(monkeypatch):
+    import sklearn_ladder._classifier as classifier
+
+    monkeypatch.setattr(classifier, "MAX_DENSE_ENTRIES", 100)
+    X = sp.random(40, 6, density=0.5, format="csr", random_state=0)
+    with pytest.raises(ValueError, match="TruncatedSVD"):
+        LadderClassifier(layers=[4], max_epochs=1).fit(X, np.tile([0, 1, -1, -1], 10))
