@@ -6,7 +6,13 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
@@ -16,6 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 
+from ._combinators import COMBINATOR_NAMES
 from ._ladder import Ladder, LadderCost
 from ._training import CostTerms, HeldOutAccuracy, LadderNet, LinearDecayLR
 
@@ -112,7 +119,8 @@ def _resolve_device(device: str) -> str:
     return device
 
 
-class LadderClassifier(ClassifierMixin, BaseEstimator):
+class LadderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMixin, TransformerMixin,
+                       BaseEstimator):
     """Semi-supervised Ladder network classifier (Rasmus et al., NIPS 2015).
 
     A fully connected encoder is trained on the labeled rows (cross-entropy of its
@@ -138,8 +146,13 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
     noise_std : float or array-like of shape (L + 1,), default=0.3
         σ, the standard deviation of the Gaussian noise added to the input (σ_0) and to
         every normalised pre-activation (σ_1..σ_L) of the corrupted encoder.
-    combinator : {"gauss"}, default="gauss"
-        The denoising function g of the decoder: ``"gauss"`` is the paper's eq. 2.
+    combinator : {"gauss", "g1", "g2", "g3", "g4", "amlp"} or callable, default="gauss"
+        The denoising function g of the decoder: ``"gauss"`` is the paper's eq. 2;
+        ``"g1"``..``"g4"`` its Appendix B comparisons (miniature MLP with and without the
+        z̃u term, linear, additive); ``"amlp"`` the per-unit MLP on (z̃, u, z̃u) of
+        Pezeshki et al. (2016). A callable ``factory(n_units) -> torch.nn.Module`` (e.g.
+        an importable ``nn.Module`` subclass) supplies your own, mapping ``(z_tilde, u)``
+        to ``z_hat`` element-wise; see :func:`sklearn_ladder._combinators.make_combinator`.
     activation : {"relu", "leaky_relu", "tanh", "sigmoid"}, default="relu"
         Non-linearity φ of the hidden layers (the output is always a softmax).
     batch_size : int, default=100
@@ -156,7 +169,11 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
         Torch device to train and predict on; ``"auto"`` takes CUDA when available.
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the noise and the batch sampling. The global
-        torch random state is left untouched.
+        torch random state is left untouched. On CPU an int gives identical predictions
+        across fits and processes (same torch build and thread count). On CUDA, some
+        kernels (atomic adds in reductions and index backward) are not deterministic, so
+        results vary slightly between runs unless
+        ``torch.use_deterministic_algorithms(True)`` is set by the caller.
     verbose : int, default=0
         ``1`` prints one line of costs per epoch.
     warm_start : bool, default=False
@@ -174,6 +191,9 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
         Epochs without improvement before early stopping.
     tol : float, default=1e-4
         Smallest improvement of the validation accuracy that counts.
+    feature_layer : int, default=None
+        Layer whose clean activations ``transform`` returns: 1..L-1 are the hidden layers,
+        L the logits; ``None`` is the last hidden layer (L - 1).
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Extra :mod:`skorch.callbacks` run during training, after the ladder's own.
 
@@ -215,7 +235,7 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
         "mode": [StrOptions(set(_MODES))],
         "denoising_costs": ["array-like", None],
         "noise_std": [Interval(Real, 0, None, closed="left"), "array-like"],
-        "combinator": [StrOptions({"gauss"})],
+        "combinator": [StrOptions(set(COMBINATOR_NAMES)), callable],
         "activation": [StrOptions({"relu", "leaky_relu", "tanh", "sigmoid"})],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -229,6 +249,7 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "feature_layer": [Interval(Integral, 1, None, closed="left"), None],
         "callbacks": [list, None],
     }
 
@@ -253,6 +274,7 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        feature_layer=None,
         callbacks=None,
     ):
         self.layers = layers
@@ -273,6 +295,7 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.feature_layer = feature_layer
         self.callbacks = callbacks
 
     # ------------------------------------------------------------------ validation
@@ -340,7 +363,25 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : LadderClassifier
             The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            For invalid parameters or data; the estimator is left as it was.
+        FloatingPointError
+            If a cost becomes NaN or infinite during training.
         """
+        # Validation sets attributes (n_features_in_, classes_) before later checks can
+        # fail; a failed fit must leave a fitted estimator exactly as it was.
+        state = dict(self.__dict__)
+        try:
+            return self._fit(X, y)
+        except Exception:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+
+    def _fit(self, X, y):
         hidden = self._hidden_layer_sizes()
         n_layers = len(hidden) + 1
         noise = _per_layer("noise_std", self.noise_std, n_layers + 1)
@@ -449,10 +490,82 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
             )
 
     # ------------------------------------------------------------------ predict
-    def _logits(self, X) -> torch.Tensor:
+    def _validated(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = _densify(validate_data(self, X, dtype=np.float32, accept_sparse=True, reset=False))
+        return _densify(validate_data(self, X, dtype=np.float32, accept_sparse=True,
+                                      reset=False))
+
+    def _logits(self, X) -> torch.Tensor:
+        X = self._validated(X)  # first: it raises NotFittedError before net_ is touched
         return self.net_.forward(X, training=False)
+
+    def _feature_layer(self) -> int:
+        n_layers = self.net_.module_.n_layers
+        layer = n_layers - 1 if self.feature_layer is None else self.feature_layer
+        if layer > n_layers:
+            raise ValueError(
+                f"feature_layer={self.feature_layer} but this ladder has layers 1..{n_layers} "
+                f"({n_layers - 1} hidden layers, then the logits)."
+            )
+        return layer
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.net_.module_.widths[self._feature_layer()]
+
+    def transform(self, X) -> np.ndarray:
+        """Clean encoder activations of layer ``feature_layer``, as features for other models.
+
+        Computed with the test-time statistics, row by row (independent of batching).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to encode.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, width of the layer)
+            Activations ``h_l`` (ReLU outputs by default), float64; names from
+            ``get_feature_names_out``.
+        """
+        X = self._validated(X)
+        layer = self._feature_layer()
+        return self._map_rows(lambda rows: self.net_.module_.features(rows, layer), X)
+
+    def reconstruct(self, X, *, add_noise: bool = False) -> np.ndarray:
+        """The decoder's denoised reconstruction of the input rows (ẑ_0 in the paper).
+
+        Needs a decoder down to the input (``mode="full"`` or ``"bottom"``). The encoder
+        runs with the test-time statistics, corrupted by the training noise when
+        ``add_noise``; the decoder normalises its top-down signal over the rows given, as
+        in training, so pass batches of a typical size (e.g. ``batch_size`` rows or more).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to reconstruct.
+        add_noise : bool, default=False
+            Corrupt the rows with the encoder's noise first (seeded by ``random_state``),
+            to see the denoising at work.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            The reconstruction, float64.
+        """
+        X = self._validated(X)
+        module = self.net_.module_
+        rows = torch.as_tensor(X, device=self.net_.device)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(check_random_state(self.random_state).randint(2**31 - 1))
+            return module.reconstruct(rows, noisy=add_noise).cpu().numpy()
+
+    def _map_rows(self, fn, X: np.ndarray) -> np.ndarray:
+        """Apply a row-wise tensor function to X in chunks on the net's device."""
+        data = self.net_.get_dataset(X)
+        chunks = [fn(rows).cpu() for rows, _ in self.net_.get_iterator(data)]
+        return torch.cat(chunks).numpy()
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities from the clean encoder with the test-time statistics.
@@ -511,4 +624,5 @@ class LadderClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
+        tags.input_tags.sparse = True  # densified, with a warning, up to MAX_DENSE_ENTRIES
         return tags

@@ -70,8 +70,9 @@ def _noise_like(z: torch.Tensor) -> torch.Tensor:
 
 class _EncoderPass(NamedTuple):
     z: list  # z[0] is the (possibly corrupted) input, z[l] the normalised layer l
-    means: list  # batch means of the pre-activations, None at l = 0
-    variances: list  # biased batch variances, None at l = 0
+    h: list  # h[l] the activation of layer l (h[0] = z[0], h[L] the logits)
+    means: list  # batch means of the pre-activations, None at l = 0 or when not asked for
+    variances: list  # biased batch variances, likewise
     logits: torch.Tensor
 
 
@@ -182,33 +183,39 @@ class Ladder(nn.Module):
         gamma = self.gammas[str(l)] if str(l) in self.gammas else None
         return z if gamma is None else z * gamma
 
-    def _encode(self, x: torch.Tensor, noisy: bool, with_stats: bool = False) -> _EncoderPass:
-        """Encoder on ``x`` of shape ``(B, G, d)``, each group with its own statistics.
+    def _encode(self, x: torch.Tensor, noisy: bool, statistics: str = "batch") -> _EncoderPass:
+        """Encoder on ``x`` with rows on axis 0 (shape ``(B, d)`` or ``(B, G, d)``).
 
-        ``with_stats`` returns differentiable batch means and variances (the clean pass's,
-        which the decoder reuses); otherwise normalisation is one fused kernel.
+        ``statistics`` chooses the normalisation: ``"batch"``, each group with its own batch
+        statistics in one fused kernel; ``"batch_stats"``, the same but also returning the
+        statistics, differentiably (the clean pass's, which the decoder reuses); ``"test"``,
+        the fixed test-time statistics, so that every row is processed on its own. Weights
+        follow the dtype of ``x``.
         """
         if noisy and self.noise_std[0]:
             x = x + self.noise_std[0] * _noise_like(x)
-        zs, means, variances = [x], [None], [None]
+        zs, hs, means, variances = [x], [x], [None], [None]
         h = x
         for l in range(1, self.n_layers + 1):
-            z_pre = h @ self.weights[str(l)]
-            if with_stats:
+            z_pre = h @ self.weights[str(l)].to(x.dtype)
+            mean = var = None
+            if statistics == "test":
+                z = _normalize(z_pre, self.test_mean(l).to(x.dtype), self.test_var(l).to(x.dtype))
+            elif statistics == "batch_stats":
                 mean, var = _batch_stats(z_pre)
                 z = _normalize(z_pre, mean, var)
             else:
-                mean = var = None
                 z = _batch_normalize(z_pre)
             if noisy and self.noise_std[l]:
                 z = z + self.noise_std[l] * _noise_like(z)
-            zs.append(z)
-            means.append(mean)
-            variances.append(var)
             h = self._pre_activation(l, z)
             if l < self.n_layers:
                 h = self._phi(h)
-        return _EncoderPass(zs, means, variances, h)
+            zs.append(z)
+            hs.append(h)
+            means.append(mean)
+            variances.append(var)
+        return _EncoderPass(zs, hs, means, variances, h)
 
     def predict_logits(self, x: torch.Tensor) -> torch.Tensor:
         """Clean encoder with the fixed test-time statistics: float64 logits (n, n_classes).
@@ -217,16 +224,29 @@ class Ladder(nn.Module):
         differently for different numbers of rows, and predictions must not depend on how
         the rows are batched.
         """
-        h = x.double()
-        for l in range(1, self.n_layers + 1):
-            z = _normalize(h @ self.weights[str(l)].double(), self.test_mean(l).double(),
-                           self.test_var(l).double())
-            h = z + self.betas[str(l)].double()
-            if str(l) in self.gammas:
-                h = h * self.gammas[str(l)].double()
-            if l < self.n_layers:
-                h = self._phi(h)
-        return h
+        return self._encode(x.double(), noisy=False, statistics="test").logits
+
+    @torch.no_grad()
+    def features(self, x: torch.Tensor, layer: int) -> torch.Tensor:
+        """Clean activation ``h_layer`` (logits at ``layer = L``), float64, row by row."""
+        return self._encode(x.double(), noisy=False, statistics="test").h[layer]
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, noisy: bool = False) -> torch.Tensor:
+        """The decoder's reconstruction ``z_hat_0`` of the input, float64, shape of ``x``.
+
+        The encoder uses the test-time statistics (and the training noise when ``noisy``);
+        the decoder's parameter-free normalisation of ``u`` uses the statistics of the rows
+        given, as in training, so pass a batch of typical size.
+        """
+        if self.lowest_decoded != 0:
+            raise ValueError(
+                "reconstruct needs a decoder down to the input (mode 'full' or 'bottom', "
+                "λ_0 > 0); this ladder decodes only down to layer "
+                f"{self.lowest_decoded}."
+            )
+        encoded = self._encode(x.double(), noisy=noisy, statistics="test")
+        return self._denoise(encoded.z, encoded.logits)[0]
 
     def test_mean(self, l: int) -> torch.Tensor:
         return getattr(self, f"test_mean_{l}")
@@ -242,7 +262,7 @@ class Ladder(nn.Module):
         vectors; averaged over the labeled batches they become the test-time statistics.
         """
         n = x.shape[0]
-        encoded = self._encode(x, noisy=False, with_stats=True)
+        encoded = self._encode(x, noisy=False, statistics="batch_stats")
         return [
             (mean.reshape(-1), var.reshape(-1) * (n / (n - 1)))
             for mean, var in zip(encoded.means[1:], encoded.variances[1:])
@@ -256,23 +276,32 @@ class Ladder(nn.Module):
             self.test_var(l).copy_(var)
 
     # ------------------------------------------------------------------ decoder
+    def _denoise(self, z_tilde: list, logits: torch.Tensor) -> dict:
+        """Reconstructions ``z_hat_l`` from the top down to the lowest decoded layer.
+
+        ``z_tilde[l]`` are the corrupted layers and ``logits`` the corrupted top output,
+        rows on axis 0. The top-down signal ``u`` is batch-normalised without parameters.
+        """
+        z_hats = {}
+        u = _batch_normalize(torch.softmax(logits, dim=-1))
+        for l in range(self.n_layers, self.lowest_decoded - 1, -1):
+            if l < self.n_layers:
+                u = _batch_normalize(z_hats[l + 1] @ self.decoder_weights[str(l + 1)]
+                                     .to(u.dtype))
+            z_hats[l] = self.combinators[str(l)](z_tilde[l], u)
+        return z_hats
+
     def _decode(self, corrupted: _EncoderPass, clean: _EncoderPass | None,
                 x_clean: torch.Tensor) -> torch.Tensor:
         """Unweighted denoising costs C_0..C_L on the unlabeled rows (group 1)."""
+        z_hats = self._denoise([z[:, 1] for z in corrupted.z], corrupted.logits[:, 1])
         costs = [x_clean.new_zeros(())] * (self.n_layers + 1)
-        u = _batch_normalize(torch.softmax(corrupted.logits[:, 1], dim=-1))
-        z_hat = None
-        for l in range(self.n_layers, self.lowest_decoded - 1, -1):
-            if l < self.n_layers:
-                u = _batch_normalize(z_hat @ self.decoder_weights[str(l + 1)])
-            z_hat = self.combinators[str(l)](corrupted.z[l][:, 1], u)
-            if l not in self.decoded_layers:
-                continue
+        for l in sorted(self.decoded_layers):
             if l == 0:
                 # Pixels are compared raw: a constant pixel has no variance to divide by.
-                estimate, target = z_hat, x_clean
+                estimate, target = z_hats[0], x_clean
             else:
-                estimate = _normalize(z_hat, clean.means[l][:, 0], clean.variances[l][:, 0])
+                estimate = _normalize(z_hats[l], clean.means[l][:, 0], clean.variances[l][:, 0])
                 target = clean.z[l][:, 0]
             costs[l] = (estimate - target).square().mean()
         return torch.stack(costs)
@@ -290,7 +319,7 @@ class Ladder(nn.Module):
             denoising = x.new_zeros(self.n_layers + 1)
         else:
             x_unlabeled = groups[:, 1]
-            clean = (self._encode(x_unlabeled[:, None], noisy=False, with_stats=True)
+            clean = (self._encode(x_unlabeled[:, None], noisy=False, statistics="batch_stats")
                      if self._needs_clean_pass else None)
             denoising = self._decode(corrupted, clean, x_unlabeled)
         return LadderOutput(corrupted.logits[:, 0], denoising)

@@ -7,6 +7,7 @@ missing; ``download_if_missing=True`` fetches MNIST from OpenML through scikit-l
 
 import gzip
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +84,7 @@ def read_idx(path) -> np.ndarray:
             if n_bytes > _MAX_IDX_BYTES:
                 raise ValueError(f"{path}: IDX header declares an implausible shape {shape}.")
             data = f.read(n_bytes + 1)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
         raise ValueError(f"{path}: cannot read the file ({exc}); is it truncated or corrupt?") \
             from exc
     if len(data) != n_bytes:

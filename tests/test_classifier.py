@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 
 from sklearn_ladder import LadderClassifier
@@ -118,3 +119,112 @@ def test_ladder_beats_supervised_baseline_on_digits(digits_semi):
     baseline = LadderClassifier(mode="supervised", noise_std=[0.3] + [0.5] * 6, max_epochs=15,
                                 random_state=0).fit(X, y)
     assert 1 - ladder.score(X_test, y_test) < 1 - baseline.score(X_test, y_test) - 0.015
+
+
+def test_same_random_state_is_deterministic_across_processes(digits_semi, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import torch
+
+    X, y, X_test, _ = digits_semi
+    np.savez(tmp_path / "data.npz", X=X, y=y, X_test=X_test)
+    script = (
+        "import numpy as np, sys\n"
+        "from sklearn_ladder import LadderClassifier\n"
+        f"d = np.load({str(tmp_path / 'data.npz')!r})\n"
+        f"clf = LadderClassifier(**{FAST!r}).fit(d['X'], d['y'])\n"
+        f"np.save({str(tmp_path / 'proba.npy')!r}, clf.predict_proba(d['X_test']))\n"
+    )
+    threads = str(torch.get_num_threads())  # same thread count, same kernels
+    env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+    subprocess.run([sys.executable, "-c", script], check=True, env=env)
+    expected = LadderClassifier(**FAST).fit(X, y).predict_proba(X_test)
+    np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), expected)
+
+
+def test_transform_gives_the_last_hidden_layer_with_feature_names(digits_semi):
+    X, y, X_test, _ = digits_semi
+    clf = LadderClassifier(**FAST).fit(X, y)
+    features = clf.transform(X_test)
+    assert features.shape == (len(X_test), 20) and (features >= 0).all()  # ReLU outputs
+    np.testing.assert_array_equal(features, clf.transform(X_test))
+    whole, piece = clf.transform(X_test), clf.transform(X_test[:7])
+    np.testing.assert_allclose(whole[:7], piece, rtol=1e-12)
+    names = clf.get_feature_names_out()
+    assert len(names) == 20 and names[0] == "ladderclassifier0"
+    clf.set_params(feature_layer=3)  # the logits
+    np.testing.assert_allclose(clf.transform(X_test).argmax(1), clf.predict(X_test))
+    clf.set_params(feature_layer=4)
+    with pytest.raises(ValueError, match=r"layers 1\.\.3"):
+        clf.transform(X_test)
+
+
+def test_ladder_features_feed_another_estimator_in_a_pipeline(digits_semi):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    X, y, X_test, _ = digits_semi
+    labeled = y >= 0
+    ladder = LadderClassifier(**FAST).fit(X, y)
+    head = make_pipeline(ladder, LogisticRegression(max_iter=500))
+    head.steps[0] = ("ladder", ladder)  # already fitted: use it as a frozen feature map
+    head[-1].fit(ladder.transform(X[labeled]), y[labeled])
+    assert head.predict(X_test).shape == (len(X_test),)
+    pd = pytest.importorskip("pandas")
+    frame = ladder.set_output(transform="pandas").transform(X_test)
+    assert isinstance(frame, pd.DataFrame) and frame.shape == (len(X_test), 20)
+
+
+@pytest.mark.parametrize("mode", ["full", "bottom"])
+def test_reconstruct_denoises_the_input(digits_semi, mode):
+    X, y, _, _ = digits_semi
+    clf = LadderClassifier([100, 50], mode=mode, max_epochs=20, random_state=0).fit(X, y)
+    rows = X[:200]
+    clean = clf.reconstruct(rows)
+    assert clean.shape == rows.shape and np.isfinite(clean).all()
+    noisy = clf.reconstruct(rows, add_noise=True)
+    rng = np.random.default_rng(0)
+    corrupted = rows + 0.3 * rng.standard_normal(rows.shape)
+    # The denoised reconstruction is much closer to the clean rows than noisy rows are.
+    assert np.mean((noisy - rows) ** 2) < 0.5 * np.mean((corrupted - rows) ** 2)
+
+
+def test_reconstruct_needs_a_decoder_down_to_the_input(digits_semi):
+    X, y, _, _ = digits_semi
+    clf = LadderClassifier(**FAST, mode="gamma").fit(X, y)
+    with pytest.raises(ValueError, match="decoder down to the input"):
+        clf.reconstruct(X[:10])
+
+
+@pytest.mark.parametrize("combinator", ["g1", "g2", "g3", "g4", "amlp"])
+def test_every_combinator_trains(digits_semi, combinator):
+    X, y, X_test, y_test = digits_semi
+    clf = LadderClassifier(**{**FAST, "max_epochs": 4}, combinator=combinator).fit(X, y)
+    denoising = clf.history_[:, "denoising_cost"]
+    assert np.isfinite(denoising).all() and denoising[-1] < 0.8 * denoising[0]
+    assert clf.score(X_test, y_test) > 0.2  # twice chance after 4 short epochs
+
+
+class TinyCombinator(torch.nn.Module):
+    """A user-supplied denoising function: ẑ = w z̃ + v u."""
+
+    def __init__(self, n_units):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(n_units))
+        self.v = torch.nn.Parameter(torch.zeros(n_units))
+
+    def forward(self, z_tilde, u):
+        return self.w * z_tilde + self.v * u
+
+
+def test_user_supplied_combinator_module(digits_semi):
+    import pickle
+
+    X, y, X_test, _ = digits_semi
+    clf = LadderClassifier(**FAST, combinator=TinyCombinator).fit(X, y)
+    assert all(isinstance(c, TinyCombinator) for c in clf.net_.module_.combinators.values())
+    assert clf.net_.module_.combinators["0"].w.abs().sum() > 0  # trained
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict(X_test), clf.predict(X_test))

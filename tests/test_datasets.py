@@ -116,3 +116,44 @@ def test_mask_labels_errors():
         mask_labels(y, 3)
     with pytest.raises(ValueError, match="already holds -1"):
         mask_labels(np.array([0, 1, -1]), 2)
+
+
+def test_idx_reader_survives_corruption_with_clean_errors(tmp_path):
+    """Byte-flipping and truncation fuzzing: every damaged file either reads (with the
+    shape its header declares) or raises ValueError; nothing else escapes, and a forged
+    header never makes the reader allocate more than its limit."""
+    images = np.arange(3 * 5 * 4, dtype=np.uint8).reshape(3, 5, 4)
+    good = bytes([0, 0, 8, 3]) + np.asarray(images.shape, ">u4").tobytes() + images.tobytes()
+    rng = np.random.default_rng(0)
+    variants = [good[:cut] for cut in range(len(good))]  # every truncation
+    for _ in range(300):  # random byte flips, mostly in the header
+        damaged = bytearray(good)
+        for pos in rng.integers(0, 16 if rng.random() < 0.8 else len(good), rng.integers(1, 4)):
+            damaged[pos] = int(rng.integers(0, 256))
+        variants.append(bytes(damaged))
+    outcomes = {"read": 0, "error": 0}
+    for i, raw in enumerate(variants):
+        for gz in (True, False):
+            path = tmp_path / f"v{i}{'.gz' if gz else ''}"
+            if gz:
+                with gzip.open(path, "wb") as f:
+                    f.write(raw)
+            else:
+                path.write_bytes(raw)
+            try:
+                out = read_idx(path)
+            except ValueError:
+                outcomes["error"] += 1
+            else:
+                outcomes["read"] += 1
+                assert out.size * out.itemsize <= len(raw)
+    assert outcomes["error"] > 0 and outcomes["read"] > 0
+
+
+def test_corrupt_gzip_stream_is_a_clean_error(tmp_path):
+    path = write_idx(tmp_path / "c.gz", np.zeros((4, 4), np.uint8))
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    path.write_bytes(bytes(raw[:-6]))
+    with pytest.raises(ValueError):
+        read_idx(path)

@@ -92,7 +92,7 @@ def test_hidden_cost_normalises_z_hat_with_clean_unlabeled_statistics():
     out = ladder(x)
     # With zero noise and the initial combinator, z_hat = 0, so the estimate is
     # -mean/std of the clean unlabeled top pre-activations, the target is their z.
-    clean = ladder._encode(x[16:, None], noisy=False, with_stats=True)
+    clean = ladder._encode(x[16:, None], noisy=False, statistics="batch_stats")
     mean, var = clean.means[3][:, 0], clean.variances[3][:, 0]
     expected = ((-mean / torch.sqrt(var + BN_EPS)) - clean.z[3][:, 0]).square().mean()
     torch.testing.assert_close(out.denoising[3], expected)

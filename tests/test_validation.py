@@ -17,6 +17,9 @@ def x_with(value):
 
 
 BAD_FIT = [
+    ({}, X[:0], y[:0], "0 sample"),
+    ({}, X[:, 0], y, "Expected 2D array"),
+    ({}, X.reshape(40, 2, 3), y, "dim 3"),
     ({}, X, np.full(40, -1), "no labeled row"),
     ({}, x_with(np.nan), y, "NaN"),
     ({}, x_with(np.inf), y, "infinity"),
@@ -44,6 +47,28 @@ def test_bad_fit_input_raises_and_leaves_no_fitted_state(params, X_bad, y_bad, m
     with pytest.raises(ValueError, match=message):
         clf.fit(X_bad, y_bad)
     assert not hasattr(clf, "net_") and not hasattr(clf, "n_iter_")
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return LadderClassifier([8, 4], max_epochs=1, random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize("params, X_bad, y_bad, message", BAD_FIT)
+def test_bad_refit_leaves_a_fitted_estimator_as_it_was(fitted, params, X_bad, y_bad, message):
+    before = {k: v for k, v in vars(fitted).items() if k.endswith("_")}
+    proba = fitted.predict_proba(X)
+    original = fitted.get_params()
+    fitted.set_params(**params)
+    try:
+        with pytest.raises(ValueError, match=message):
+            fitted.fit(X_bad, y_bad)
+    finally:
+        fitted.set_params(**original)
+    after = {k: v for k, v in vars(fitted).items() if k.endswith("_")}
+    assert after.keys() == before.keys()
+    assert all(after[k] is before[k] for k in before)
+    np.testing.assert_array_equal(fitted.predict_proba(X), proba)
 
 
 def test_cuda_without_cuda_says_so(monkeypatch):
