@@ -24,10 +24,11 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from sklearn_ladder import LadderClassifier
-from sklearn_ladder._training import HeldOutAccuracy
+from sklearn_ladder._training import HeldOutScore
 from sklearn_ladder.datasets import load_mnist, mask_labels
 
 HIDDEN = (1000, 500, 250, 250, 250)  # the paper's 784-1000-500-250-250-250-10
@@ -69,11 +70,15 @@ GROUPS = {
 NOT_CONVERGED = 2.0
 
 
-class TestErrorPerEpoch(HeldOutAccuracy):
+def accuracy(logits: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(logits.argmax(1) == y))
+
+
+class TestErrorPerEpoch(HeldOutScore):
     """Records and prints the test error after every epoch."""
 
     def __init__(self, X_test, y_test):
-        super().__init__(X_test, y_test, name="test_acc")
+        super().__init__(X_test, y_test, accuracy, name="test_acc")
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         super().on_epoch_end(net, dataset_train=dataset_train, **kwargs)

@@ -10,6 +10,7 @@ Public modules: :mod:`sklearn_ladder.datasets` (MNIST loader, label masking),
 """
 
 from ._classifier import LadderClassifier
+from ._regressor import LadderRegressor
 
-__all__ = ["LadderClassifier"]
+__all__ = ["LadderClassifier", "LadderRegressor"]
 __version__ = "0.1.0"

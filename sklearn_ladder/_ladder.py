@@ -115,7 +115,11 @@ class Ladder(nn.Module):
     combinator : str, default="gauss"
         Denoising function g of every decoder layer.
     activation : str, default="relu"
-        Non-linearity φ of the hidden layers; the top layer is always a softmax.
+        Non-linearity φ of the hidden layers.
+    output : {"softmax", "linear"}, default="softmax"
+        The top layer: class logits fed to a softmax, or linear regression outputs. The
+        decoder's top-down signal starts from the corrupted softmax (respectively the
+        corrupted outputs), batch-normalised.
     """
 
     def __init__(
@@ -127,8 +131,12 @@ class Ladder(nn.Module):
         noise_std,
         combinator: str = "gauss",
         activation: str = "relu",
+        output: str = "softmax",
     ):
         super().__init__()
+        if output not in ("softmax", "linear"):
+            raise ValueError(f"output must be 'softmax' or 'linear', got {output!r}")
+        self.output = output
         widths = (int(n_features), *map(int, hidden_layer_sizes), int(n_classes))
         n_layers = len(widths) - 1
         if len(denoising_costs) != n_layers + 1 or len(noise_std) != n_layers + 1:
@@ -283,7 +291,8 @@ class Ladder(nn.Module):
         rows on axis 0. The top-down signal ``u`` is batch-normalised without parameters.
         """
         z_hats = {}
-        u = _batch_normalize(torch.softmax(logits, dim=-1))
+        top = torch.softmax(logits, dim=-1) if self.output == "softmax" else logits
+        u = _batch_normalize(top)
         for l in range(self.n_layers, self.lowest_decoded - 1, -1):
             if l < self.n_layers:
                 u = _batch_normalize(z_hats[l + 1] @ self.decoder_weights[str(l + 1)]
@@ -328,22 +337,33 @@ class Ladder(nn.Module):
 class LadderCost(nn.Module):
     """The paper's total cost (eq. 3): ``C = C_supervised + Σ_l λ_l C_l``.
 
-    The supervised term is the cross-entropy of the corrupted pass's logits on the
-    labeled rows, computed from logits (never from a softmax output).
+    The supervised term is computed on the corrupted pass's outputs for the labeled rows:
+    the cross-entropy of the logits (never of a softmax output) for classification, or
+    the mean squared error for regression.
 
     Parameters
     ----------
     denoising_costs : sequence of float
         λ_0..λ_L, the weights of the layers' denoising costs.
+    supervised : {"cross_entropy", "squared_error"}, default="cross_entropy"
+        The supervised cost.
     """
 
-    def __init__(self, denoising_costs):
+    def __init__(self, denoising_costs, supervised: str = "cross_entropy"):
         super().__init__()
+        if supervised not in ("cross_entropy", "squared_error"):
+            raise ValueError(f"unknown supervised cost {supervised!r}")
+        self.supervised = supervised
         self.register_buffer("weights", torch.tensor([float(c) for c in denoising_costs]))
+
+    def supervised_cost(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.supervised == "cross_entropy":
+            return F.cross_entropy(outputs, y)
+        return F.mse_loss(outputs, y.to(outputs.dtype))
 
     def terms(self, output: LadderOutput, y: torch.Tensor) -> torch.Tensor:
         """Vector ``[C_supervised, λ_0 C_0, ..., λ_L C_L]`` (sums to the total cost)."""
-        supervised = F.cross_entropy(output.logits, y)
+        supervised = self.supervised_cost(output.logits, y)
         return torch.cat([supervised[None], self.weights * output.denoising])
 
     def forward(self, output: LadderOutput, y: torch.Tensor) -> torch.Tensor:

@@ -19,25 +19,51 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
-from torch.nn import functional as F
 from torch.utils.data import Dataset
 
-__all__ = ["CostTerms", "HeldOutAccuracy", "LadderNet", "LinearDecayLR", "RowData"]
+__all__ = ["CostTerms", "HeldOutScore", "LadderNet", "LinearDecayLR", "RowData",
+           "labeled_rows", "mark_unlabeled"]
 
 # Rows per forward pass at prediction time: evaluation is row-wise, so only memory matters.
 PREDICT_CHUNK = 4096
 
 
+def labeled_rows(y: np.ndarray) -> np.ndarray:
+    """Indices of the labeled rows of training targets.
+
+    Class targets are integer indices with -1 for unlabeled rows; regression targets are
+    floats of shape (n, n_outputs) with NaN for unlabeled rows.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind == "f":
+        return np.flatnonzero(~np.isnan(y.reshape(len(y), -1)).any(axis=1))
+    return np.flatnonzero(y >= 0)
+
+
+def mark_unlabeled(y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """A copy of the training targets with ``rows`` marked unlabeled (-1 or NaN)."""
+    y = np.array(y, copy=True)
+    y[rows] = np.nan if y.dtype.kind == "f" else -1
+    return y
+
+
 class RowData(Dataset):
-    """Rows of X (and semi-supervised targets, -1 = unlabeled) as tensors on one device."""
+    """Rows of X (and semi-supervised targets) as tensors on one device.
+
+    Integer targets become class indices (-1 = unlabeled), float targets regression
+    targets (NaN = unlabeled); see :func:`labeled_rows`.
+    """
 
     def __init__(self, X, y=None, device="cpu"):
         if isinstance(X, np.ndarray) and not X.flags.writeable:
             X = X.copy()  # torch cannot share memory with a read-only array
         self.X = torch.as_tensor(X, dtype=torch.float32, device=device)
-        self.y = None if y is None else torch.as_tensor(np.asarray(y), dtype=torch.long,
-                                                        device=device)
-        self.labeled = None if y is None else np.flatnonzero(np.asarray(y) >= 0)
+        self.y = self.labeled = None
+        if y is not None:
+            y = np.asarray(y)
+            dtype = torch.float32 if y.dtype.kind == "f" else torch.long
+            self.y = torch.as_tensor(y, dtype=dtype, device=device)
+            self.labeled = labeled_rows(y)
 
     def __len__(self):
         return len(self.X)
@@ -162,8 +188,8 @@ class CostTerms(Callback):
             net.history.record(f"denoising_cost_{l}", per_layer[l])
 
 
-class HeldOutAccuracy(Callback):
-    """Accuracy on held-out labeled rows after every epoch, recorded in ``history``.
+class HeldOutScore(Callback):
+    """A score on held-out labeled rows after every epoch, recorded in ``history``.
 
     The test-time statistics are computed first from that epoch's weights, so the score
     is what ``predict`` would give if training stopped there.
@@ -172,19 +198,22 @@ class HeldOutAccuracy(Callback):
     ----------
     X : array-like of shape (n_samples, n_features)
         Held-out rows.
-    y : array-like of shape (n_samples,)
-        Their class indices (positions in ``classes_``).
-    name : str, default="valid_acc"
+    y : array-like
+        Their training targets (class indices, or standardised regression targets).
+    score : callable
+        ``score(outputs, y) -> float``, higher is better; ``outputs`` are the net's
+        float64 top outputs (logits or regression values) as a numpy array.
+    name : str, default="valid_score"
         History key.
     """
 
-    def __init__(self, X, y, name: str = "valid_acc"):
-        self.X, self.y, self.name = X, y, name
+    def __init__(self, X, y, score, name: str = "valid_score"):
+        self.X, self.y, self.score, self.name = X, y, score, name
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         net.set_test_statistics(dataset_train)
-        predicted = net.forward(self.X, training=False).argmax(1).numpy()
-        net.history.record(self.name, float(np.mean(predicted == np.asarray(self.y))))
+        outputs = net.forward(self.X, training=False).numpy()
+        net.history.record(self.name, float(self.score(outputs, np.asarray(self.y))))
 
 
 class LadderNet(NeuralNet):
@@ -215,6 +244,28 @@ class LadderNet(NeuralNet):
             return SemiSupervisedBatches(dataset, self.batch_size, rng)
         return _SequentialBatches(dataset, PREDICT_CHUNK)
 
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch loop, without a host synchronisation per training update.
+
+        skorch reads every batch's loss with ``.item()``, which waits for the GPU after
+        each update; here the losses stay on the device and are read back once per epoch,
+        then written into the batches' history entries (so ``train_loss`` is the same).
+        Callbacks therefore find ``train_loss`` in the batch history only at epoch end.
+        """
+        if not training or iterator is None:
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        losses = []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            self.history.record_batch(prefix + "_batch_size", len(batch[1]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        batches = self.history[-1]["batches"][-len(losses):] if losses else []
+        for entry, value in zip(batches, torch.stack(losses).tolist() if losses else []):
+            entry[prefix + "_loss"] = value
+        self.history.record(prefix + "_batch_count", len(losses))
+
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, yi = batch
@@ -227,8 +278,8 @@ class LadderNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         if training:
             return self.criterion_(y_pred, y_true)
-        # Validation rows are all labeled and y_pred are test-time logits.
-        return F.cross_entropy(y_pred, y_true)
+        # Validation rows are all labeled and y_pred are test-time outputs.
+        return self.criterion_.supervised_cost(y_pred, y_true)
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         super().on_train_end(net, X=X, y=y, **kwargs)

@@ -106,11 +106,11 @@ def test_early_stopping_keeps_the_best_epoch(digits):
     clf = LadderClassifier(layers=[30, 20], max_epochs=30, learning_rate=0.05,
                            early_stopping=True, n_iter_no_change=3, random_state=0)
     clf.fit(X, y_semi)
-    scores = clf.history_[:, "valid_acc"]
+    scores = clf.history_[:, "valid_score"]
     assert clf.n_iter_ < 30  # stopped early
     best = int(np.argmax(scores))
     # The kept weights are the best epoch's: recompute its validation accuracy.
-    held_out = dict(clf.net_.callbacks_)["valid_acc"]
+    held_out = dict(clf.net_.callbacks_)["valid_score"]
     predicted = clf.predict(held_out.X)
     assert np.mean(predicted == clf.classes_[held_out.y]) == pytest.approx(scores[best])
 
@@ -132,9 +132,9 @@ def test_sparse_input_is_densified_with_a_warning(digits_semi):
 
 
 def test_huge_sparse_input_is_refused(monkeypatch):
-    import sklearn_ladder._classifier as classifier
+    import sklearn_ladder._base as base
 
-    monkeypatch.setattr(classifier, "MAX_DENSE_ENTRIES", 100)
+    monkeypatch.setattr(base, "MAX_DENSE_ENTRIES", 100)
     X = sp.random(40, 6, density=0.5, format="csr", random_state=0)
     with pytest.raises(ValueError, match="TruncatedSVD"):
         LadderClassifier(layers=[4], max_epochs=1).fit(X, np.tile([0, 1, -1, -1], 10))

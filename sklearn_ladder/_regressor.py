@@ -1,0 +1,148 @@
+"""The regressor: NaN marks an unlabeled target; a linear head with a squared error."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils import check_array
+
+from ._base import PARAMETERS_DOC, BaseLadder
+
+__all__ = ["LadderRegressor"]
+
+
+class LadderRegressor(RegressorMixin, BaseLadder):
+    """Semi-supervised Ladder network regressor.
+
+    The ladder of :class:`LadderClassifier` with a regression head: the top layer is
+    linear (batch-normalised, then scaled by γ and shifted by β, as in the paper's top
+    layer, without the softmax), the supervised cost is the mean squared error of the
+    corrupted pass on the labeled rows, and the decoder starts from the batch-normalised
+    corrupted outputs. Everything else (modes, λ, noise, training, persistence) is shared
+    with the classifier.
+
+    scikit-learn has no convention for unlabeled regression targets; here **an unlabeled
+    row has NaN as its target** (in every output, for several outputs). Targets are
+    standardised with the labeled rows' mean and standard deviation before training and
+    predictions are mapped back, so their scale does not interact with λ.
+
+    %(parameters)s
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets.
+    y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
+        Mean and standard deviation of the labeled targets (used to standardise them).
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names.
+    denoising_costs_ : ndarray of shape (L + 1,)
+        The λ values used.
+    noise_std_ : ndarray of shape (L + 1,)
+        The σ values used.
+    net_ : LadderNet
+        The trained skorch net; ``net_.module_`` is the torch module.
+    history_ : skorch.History
+        Per-epoch ``train_loss``, ``supervised_cost`` (on standardised targets),
+        ``denoising_cost``, ``denoising_cost_<l>``, ``lr`` and ``dur``.
+    n_iter_ : int
+        Number of epochs trained.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ladder import LadderRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(size=(300, 5))
+    >>> y = X.sum(axis=1)
+    >>> y[50:] = np.nan                        # 50 labeled rows, 250 unlabeled
+    >>> reg = LadderRegressor(layers=[50, 20], max_epochs=3, random_state=0).fit(X, y)
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    """
+
+    _output = "linear"
+    _supervised_cost = "squared_error"
+
+    def _prepare_targets(self, y) -> np.ndarray:
+        y = check_array(y, ensure_2d=False, dtype=np.float64, ensure_all_finite="allow-nan",
+                        input_name="y")
+        if y.ndim > 2:
+            raise ValueError(f"y must be 1-D or 2-D (n_samples, n_outputs), got {y.ndim}-D.")
+        y2 = y.reshape(len(y), -1)
+        if np.isinf(y2).any():
+            raise ValueError("y contains infinity; mark unlabeled rows with NaN instead.")
+        missing = np.isnan(y2)
+        partial = np.flatnonzero(missing.any(axis=1) & ~missing.all(axis=1))
+        if len(partial):
+            raise ValueError(
+                f"Rows {partial[:5].tolist()} have NaN in some outputs only; an unlabeled row "
+                f"has NaN in every output."
+            )
+        labeled = ~missing[:, 0]
+        if labeled.sum() < 2:
+            raise ValueError(
+                f"y has {labeled.sum()} labeled row(s) (n_samples={labeled.sum()} not NaN); "
+                f"the regressor needs at least 2."
+            )
+        self._y_1d = y.ndim == 1
+        self.n_outputs_ = y2.shape[1]
+        self.y_mean_ = y2[labeled].mean(axis=0)
+        scale = y2[labeled].std(axis=0)
+        self.y_scale_ = np.where(scale > 0, scale, 1.0)
+        return ((y2 - self.y_mean_) / self.y_scale_).astype(np.float32)
+
+    def _target_signature(self):
+        return self.n_outputs_
+
+    def _n_outputs(self) -> int:
+        return self.n_outputs_
+
+    @staticmethod
+    def _held_out_score(outputs: np.ndarray, y: np.ndarray) -> float:
+        return float(r2_score(y, outputs))
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted targets, from the clean encoder with the test-time statistics.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            As ``y`` was in ``fit``.
+        """
+        outputs = self._outputs(X).numpy() * self.y_scale_ + self.y_mean_
+        return outputs[:, 0] if self._y_1d else outputs
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """R² on the labeled rows; rows whose target is NaN are ignored.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True targets, NaN for rows that do not count.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows.
+
+        Returns
+        -------
+        float
+            Coefficient of determination over the labeled rows.
+        """
+        y = np.asarray(y, dtype=float)
+        keep = ~np.isnan(y.reshape(len(y), -1)).any(axis=1)
+        return self._score_kept_rows(r2_score, X, y, keep, sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+LadderRegressor.__doc__ = LadderRegressor.__doc__.replace("    %(parameters)s\n", PARAMETERS_DOC)
