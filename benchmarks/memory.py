@@ -11,13 +11,13 @@ Example::
 
 import argparse
 import json
-import platform
 import resource
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from machine import machine_info
 
 from sklearn_ladder import LadderClassifier
 
@@ -51,7 +51,7 @@ def main(argv=None) -> int:
         "rss_before_fit_mb": before,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "wall_time_s": time.perf_counter() - start,
-        "machine": platform.platform(),
+        "machine": machine_info(),
     }
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "memory.json").write_text(json.dumps(result, indent=1))

@@ -17,15 +17,13 @@ The data directory comes from ``--data-home`` or ``$SKLEARN_LADDER_DATA``.
 import argparse
 import json
 import math
-import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
+from machine import machine_info
 
 from sklearn_ladder import LadderClassifier
 from sklearn_ladder._training import HeldOutScore
@@ -86,15 +84,6 @@ class TestErrorPerEpoch(HeldOutScore):
         net.history.record("test_error", error)
         print(f"    epoch {len(net.history):3d}  test error {error:6.2f} %  "
               f"({net.history[-1, 'dur']:.1f} s)", flush=True)
-
-
-def machine_info(device: str) -> dict:
-    info = {"platform": platform.platform(), "processor": platform.processor() or "unknown",
-            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__, "device": device}
-    if device.startswith("cuda"):
-        info["gpu"] = torch.cuda.get_device_name()
-    return info
 
 
 def run_one(name: str, seed: int, epochs: int, data, device: str) -> dict:

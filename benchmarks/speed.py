@@ -18,8 +18,6 @@ Example::
 
 import argparse
 import json
-import os
-import platform
 import resource
 import statistics
 import sys
@@ -28,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from machine import machine_info
 from reference_ladder import ReferenceLadder
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -143,15 +142,6 @@ def prediction_rows_per_s(X, y, device) -> float:
     return len(X) / (time.perf_counter() - start)
 
 
-def machine(device) -> dict:
-    info = {"platform": platform.platform(), "processor": platform.processor() or "unknown",
-            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__, "device": device}
-    if device.startswith("cuda"):
-        info["gpu"] = torch.cuda.get_device_name()
-    return info
-
-
 def run(device="cpu", batch_size=100, rounds=3, updates=40, skorch_epochs=3,
         n_features=784, output=Path("benchmarks/results")) -> dict:
     n_rows = batch_size * updates
@@ -189,7 +179,7 @@ def run(device="cpu", batch_size=100, rounds=3, updates=40, skorch_epochs=3,
         "prediction_rows_per_s": prediction_rows_per_s(X, y, device),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "wall_time_s": time.perf_counter() - start,
-        "machine": machine(device),
+        "machine": machine_info(device),
     }
     if device.startswith("cuda"):
         result["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated() / 2**20

@@ -38,7 +38,7 @@ from ._training import (
     mark_unlabeled,
 )
 
-__all__ = ["PARAMETERS_DOC", "BaseLadder"]
+__all__ = ["ATTRIBUTES_DOC", "PARAMETERS_DOC", "BaseLadder", "fill_docstring"]
 
 # Sparse input is densified up to this many entries (1 GiB of float32), refused above.
 MAX_DENSE_ENTRIES = 2**28
@@ -194,6 +194,31 @@ PARAMETERS_DOC = """    Parameters
         Extra :mod:`skorch.callbacks` run during training, after the ladder's own.
 
 """
+
+# The fitted attributes every ladder estimator has, for the estimators' docstrings.
+ATTRIBUTES_DOC = """    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names.
+    denoising_costs_ : ndarray of shape (L + 1,)
+        The λ values used.
+    noise_std_ : ndarray of shape (L + 1,)
+        The σ values used.
+    net_ : LadderNet
+        The trained skorch net; ``net_.module_`` is the torch module.
+    history_ : skorch.History
+        Per-epoch ``train_loss``, ``supervised_cost``, ``denoising_cost``,
+        ``denoising_cost_<l>`` (λ_l C_l), ``lr`` and ``dur``.
+    n_iter_ : int
+        Number of epochs trained.
+"""
+
+
+def fill_docstring(cls):
+    """Put the shared parameter and attribute documentation into ``cls.__doc__``."""
+    cls.__doc__ = (cls.__doc__.replace("    %(parameters)s\n", PARAMETERS_DOC)
+                   .replace("    %(attributes)s\n", ATTRIBUTES_DOC))
+    return cls
 
 
 class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):

@@ -9,7 +9,7 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from ._base import PARAMETERS_DOC, BaseLadder
+from ._base import BaseLadder, fill_docstring
 
 __all__ = ["LadderClassifier", "unlabeled_mask"]
 
@@ -28,6 +28,7 @@ def unlabeled_mask(y: np.ndarray) -> np.ndarray:
 
 
 
+@fill_docstring
 class LadderClassifier(ClassifierMixin, BaseLadder):
     """Semi-supervised Ladder network classifier (Rasmus et al., NIPS 2015).
 
@@ -41,21 +42,7 @@ class LadderClassifier(ClassifierMixin, BaseLadder):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels seen among the labeled rows.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names, when ``X`` was a DataFrame with string column names.
-    denoising_costs_ : ndarray of shape (L + 1,)
-        The λ values used.
-    noise_std_ : ndarray of shape (L + 1,)
-        The σ values used.
-    net_ : LadderNet
-        The trained skorch net; ``net_.module_`` is the torch module.
-    history_ : skorch.History
-        Per-epoch ``train_loss``, ``supervised_cost``, ``denoising_cost``,
-        ``denoising_cost_<l>`` (λ_l C_l), ``lr`` and ``dur``.
-    n_iter_ : int
-        Number of epochs trained.
+    %(attributes)s
 
     Examples
     --------
@@ -177,5 +164,3 @@ class LadderClassifier(ClassifierMixin, BaseLadder):
         tags.classifier_tags.multi_class = True
         return tags
 
-
-LadderClassifier.__doc__ = LadderClassifier.__doc__.replace("    %(parameters)s\n", PARAMETERS_DOC)

@@ -5,11 +5,12 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils import check_array
 
-from ._base import PARAMETERS_DOC, BaseLadder
+from ._base import BaseLadder, fill_docstring
 
 __all__ = ["LadderRegressor"]
 
 
+@fill_docstring
 class LadderRegressor(RegressorMixin, BaseLadder):
     """Semi-supervised Ladder network regressor.
 
@@ -32,21 +33,7 @@ class LadderRegressor(RegressorMixin, BaseLadder):
         Number of targets.
     y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
         Mean and standard deviation of the labeled targets (used to standardise them).
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names, when ``X`` was a DataFrame with string column names.
-    denoising_costs_ : ndarray of shape (L + 1,)
-        The λ values used.
-    noise_std_ : ndarray of shape (L + 1,)
-        The σ values used.
-    net_ : LadderNet
-        The trained skorch net; ``net_.module_`` is the torch module.
-    history_ : skorch.History
-        Per-epoch ``train_loss``, ``supervised_cost`` (on standardised targets),
-        ``denoising_cost``, ``denoising_cost_<l>``, ``lr`` and ``dur``.
-    n_iter_ : int
-        Number of epochs trained.
+    %(attributes)s
 
     Examples
     --------
@@ -144,5 +131,3 @@ class LadderRegressor(RegressorMixin, BaseLadder):
         tags.target_tags.multi_output = True
         return tags
 
-
-LadderRegressor.__doc__ = LadderRegressor.__doc__.replace("    %(parameters)s\n", PARAMETERS_DOC)
