@@ -156,36 +156,45 @@ class CostTerms(Callback):
     """Records each epoch's mean of every cost term and stops at the first non-finite one.
 
     History keys: ``supervised_cost``, ``denoising_cost`` (Σ λ_l C_l) and
-    ``denoising_cost_<l>`` (λ_l C_l) for each layer with λ_l > 0.
+    ``denoising_cost_<l>`` (λ_l C_l) for each layer with λ_l > 0. On the CPU every
+    update is checked (reading a CPU tensor costs nothing); on a GPU the terms are read
+    once per epoch, to keep the device from waiting for the host after each update.
     """
 
     def on_epoch_begin(self, net, **kwargs):
         self.sum_, self.count_ = None, 0
 
     def on_batch_end(self, net, training=False, cost_terms=None, **kwargs):
-        if training and cost_terms is not None:
-            # Summed on the device; read back once per epoch, not once per update.
-            self.sum_ = cost_terms if self.sum_ is None else self.sum_ + cost_terms
-            self.count_ += 1
+        if not training or cost_terms is None:
+            return
+        if cost_terms.device.type == "cpu" and not bool(torch.isfinite(cost_terms).all()):
+            self._check(net, cost_terms.tolist())
+        # Summed on the device; read back once per epoch, not once per update.
+        self.sum_ = cost_terms if self.sum_ is None else self.sum_ + cost_terms
+        self.count_ += 1
 
     def on_epoch_end(self, net, **kwargs):
         if self.sum_ is None:
             return
         means = (self.sum_ / self.count_).tolist()
-        supervised, per_layer = means[0], means[1:]
+        self._check(net, means)
         decoded = sorted(net.module_.decoded_layers)
-        for name, value in [("supervised", supervised)] + [
-                (f"denoising layer {l}", per_layer[l]) for l in decoded]:
+        net.history.record("supervised_cost", means[0])
+        net.history.record("denoising_cost", sum(means[1 + l] for l in decoded))
+        for l in decoded:
+            net.history.record(f"denoising_cost_{l}", means[1 + l])
+
+    @staticmethod
+    def _check(net, terms: list) -> None:
+        """Raise, naming the epoch and the first non-finite term, if there is one."""
+        names = ["supervised"] + [f"denoising layer {l}" for l in range(len(terms) - 1)]
+        for name, value in zip(names, terms):
             if not math.isfinite(value):
                 raise FloatingPointError(
                     f"Training diverged in epoch {len(net.history)}: the {name} cost became "
                     f"{value}. Lower learning_rate or the denoising_costs (λ), or scale the "
                     f"input (e.g. to [0, 1] or with StandardScaler)."
                 )
-        net.history.record("supervised_cost", supervised)
-        net.history.record("denoising_cost", sum(per_layer[l] for l in decoded))
-        for l in decoded:
-            net.history.record(f"denoising_cost_{l}", per_layer[l])
 
 
 class HeldOutScore(Callback):

@@ -106,3 +106,22 @@ def test_divergence_stops_with_a_clear_error(digits_semi):
     with pytest.raises(FloatingPointError, match=r"diverged in epoch 1: the .* cost"):
         clf.fit(X * 1e20, y)
     assert not hasattr(clf, "net_")
+
+
+def test_divergence_stops_at_the_first_bad_update_on_cpu(digits_semi):
+    from skorch.callbacks import Callback
+
+    class CountUpdates(Callback):
+        def __init__(self):
+            self.n = 0
+
+        def on_batch_end(self, net, training=False, **kwargs):
+            self.n += 1
+
+    counter = CountUpdates()
+    X, y, _, _ = digits_semi
+    clf = LadderClassifier([20], max_epochs=3, learning_rate=1e8, random_state=0,
+                           denoising_costs=[1e30, 1e30, 1e30], callbacks=[counter])
+    with pytest.raises(FloatingPointError):
+        clf.fit(X * 1e20, y)
+    assert counter.n == 0  # stopped inside the first update's callbacks, before ours ran
