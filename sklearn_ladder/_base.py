@@ -177,16 +177,18 @@ PARAMETERS_DOC = """    Parameters
         epochs (with a fresh learning-rate schedule) instead of starting anew. The
         network's structure and the classes must stay the same.
     early_stopping : bool, default=False
-        Hold out a stratified ``validation_fraction`` of the labeled rows (they stay in
-        the unlabeled pool), stop when their accuracy has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs, and keep the best epoch's weights.
+        Hold out ``validation_fraction`` of the labeled rows (stratified by class for the
+        classifier; they stay in the unlabeled pool), stop when their score (accuracy, or
+        R² for the regressor) has not improved by ``tol`` for ``n_iter_no_change`` epochs,
+        and keep the best epoch's weights. The score is in ``history_`` as
+        ``valid_score``.
     validation_fraction : float, default=0.1
         Fraction of the labeled rows held out when ``early_stopping`` is True; it must
         leave at least one row of every class on each side.
     n_iter_no_change : int, default=10
         Epochs without improvement before early stopping.
     tol : float, default=1e-4
-        Smallest improvement of the validation accuracy that counts.
+        Smallest improvement of the validation score that counts.
     feature_layer : int, default=None
         Layer whose clean activations ``transform`` returns: 1..L-1 are the hidden layers,
         L the logits; ``None`` is the last hidden layer (L - 1).
