@@ -13,6 +13,7 @@ group with its own statistics, without copies.
 """
 
 import math
+from functools import partial
 from typing import NamedTuple
 
 import torch
@@ -28,7 +29,8 @@ BN_EPS = 1e-10
 
 _ACTIVATIONS = {
     "relu": F.relu,
-    "leaky_relu": lambda x: F.leaky_relu(x, 0.1),
+    # partial, not lambda: the module keeps its activation and must pickle.
+    "leaky_relu": partial(F.leaky_relu, negative_slope=0.1),
     "tanh": torch.tanh,
     "sigmoid": torch.sigmoid,
 }

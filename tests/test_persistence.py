@@ -29,6 +29,14 @@ def test_pickle_round_trip_preserves_predictions_exactly(fitted, digits_semi):
     assert restored.history_[-1, "train_loss"] == fitted.history_[-1, "train_loss"]
 
 
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh", "sigmoid"])
+def test_every_activation_pickles(digits_semi, activation):
+    X, y, X_test, _ = digits_semi
+    clf = LadderClassifier(**{**FAST, "max_epochs": 1}, activation=activation).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X_test), clf.predict_proba(X_test))
+
+
 def test_joblib_round_trip_preserves_predictions_exactly(fitted, digits_semi, tmp_path):
     X_test = digits_semi[2]
     joblib.dump(fitted, tmp_path / "ladder.joblib")
