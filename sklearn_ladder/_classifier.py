@@ -27,7 +27,6 @@ def unlabeled_mask(y: np.ndarray) -> np.ndarray:
     return y == UNLABELED
 
 
-
 @fill_docstring
 class LadderClassifier(ClassifierMixin, BaseLadder):
     """Semi-supervised Ladder network classifier (Rasmus et al., NIPS 2015).
@@ -85,8 +84,12 @@ class LadderClassifier(ClassifierMixin, BaseLadder):
                 "labeled row per class."
             )
         y_labeled = y[labeled]
-        if y.dtype == object and len({type(v) for v in y_labeled}) > 1:
-            raise ValueError("y mixes label types (e.g. strings and ints) among labeled rows.")
+        if y.dtype == object:
+            kinds = {isinstance(v, str) for v in y_labeled}
+            if len(kinds) > 1:
+                raise ValueError("y mixes strings and numbers among the labeled rows.")
+            if kinds == {False}:  # numbers in an object array: scikit-learn wants them numeric
+                y_labeled = np.array(y_labeled.tolist())
         check_classification_targets(y_labeled)
         self.classes_ = np.unique(y_labeled)
         if len(self.classes_) < 2:

@@ -62,6 +62,13 @@ def test_string_labels_round_trip(digits_semi):
     np.testing.assert_array_equal(pred, names[expected])
 
 
+def test_numbers_in_an_object_array_are_labels(digits_semi):
+    X, y, _, _ = digits_semi
+    y_object = np.array([np.int64(v) if i % 2 else int(v) for i, v in enumerate(y)], dtype=object)
+    clf = LadderClassifier(**{**FAST, "max_epochs": 1}).fit(X, y_object)
+    np.testing.assert_array_equal(clf.classes_, np.arange(10))
+
+
 def test_all_rows_labeled_is_valid(digits):
     X, X_test, y, y_test = digits
     # Every row labeled: the labeled and unlabeled streams are the same rows.

@@ -27,6 +27,7 @@ BAD_FIT = [
     ({}, X, np.where(y >= 0, 0, -1), "only one class"),
     ({}, X, np.where(y >= 0, 0.5, -1.0), "not whole numbers"),
     ({}, X, np.where(y >= 0, "a", "-1"), "string '-1'"),
+    ({}, X, np.array(["a", 1, -1, -1] * 10, dtype=object), "mixes strings and numbers"),
     ({"denoising_costs": [1, 2]}, X, y, "denoising_costs needs one value per layer"),
     ({"denoising_costs": [1, -2, 0, 0]}, X, y, "non-negative"),
     ({"noise_std": -0.1}, X, y, "noise_std"),
