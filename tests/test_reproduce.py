@@ -38,6 +38,9 @@ def test_runs_accumulate_across_invocations(tmp_path):
     reproduce.run_benchmark(["gamma-100"], [1], 1, tiny_data(), "cpu", tmp_path)
     runs = json.loads((tmp_path / "reproduce.json").read_text())["runs"]
     assert sorted(r["seed"] for r in runs) == [0, 1]
+    (tmp_path / "reproduce.md").unlink()
+    assert reproduce.main(["--summarize", "--output", str(tmp_path)]) == 0
+    assert "| gamma-100 | 100 | 1 (shortened) | 2 |" in (tmp_path / "reproduce.md").read_text()
 
 
 def test_settings_follow_the_paper():
