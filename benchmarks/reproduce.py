@@ -150,18 +150,27 @@ def plot(rows: list[dict], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FormatStrFormatter
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for mode in ("full", "bottom", "gamma", "supervised"):
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    colors = dict(zip(("full", "bottom", "gamma", "supervised"), plt.cm.tab10.colors))
+    for mode, color in colors.items():
+        settings = [n for n, s in SETTINGS.items() if s["mode"] == mode]
+        paper = sorted((SETTINGS[n]["n_labels"] or 60000, SETTINGS[n]["paper_error"])
+                       for n in settings if any(r["setting"] == n for r in rows))
+        if paper:
+            ax.plot(*zip(*paper), ls=":", marker="x", color=color, alpha=0.6,
+                    label=f"{mode} (paper)")
         for epochs in sorted({r["epochs"] for r in rows}):
             points = sorted((SETTINGS[r["setting"]]["n_labels"] or 60000, r["median"])
-                            for r in rows if r["epochs"] == epochs
-                            and SETTINGS[r["setting"]]["mode"] == mode)
+                            for r in rows if r["epochs"] == epochs and r["setting"] in settings)
             if points:
-                ax.plot(*zip(*points), marker="o", label=f"{mode} ({epochs} epochs)")
+                ax.plot(*zip(*points), marker="o", color=color, label=f"{mode} ({epochs} epochs)")
     ax.set_xscale("log")
     if all(r["median"] > 0 for r in rows):
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
     ax.set_xlabel("labeled examples")
     ax.set_ylabel("test error % (median over seeds)")
     ax.set_title("Ladder network on permutation-invariant MNIST")
