@@ -1,13 +1,16 @@
 """LadderRegressor against the same network without a decoder, on a noisy manifold.
 
-Inputs lie near a 3-D manifold embedded non-linearly in 200 dimensions (a fixed random
-two-layer tanh map of a latent uniform in [-1, 1]^3) plus isotropic Gaussian noise; the
-target is a smooth function of the latent (sin(3 t0) + t1 t2). 50 labeled rows, 2,000
-unlabeled rows, 1,000 test rows. Writes ``regression_manifold.json`` and ``.md``.
+Inputs lie near a 2-D manifold embedded non-linearly in 200 dimensions (a fixed random
+two-layer tanh map of a latent uniform in [-1, 1]^2) plus isotropic Gaussian noise of
+standard deviation 1; the target is a smooth function of the latent,
+sin(3 t0) cos(2 t1). 50 labeled rows, 2,000 unlabeled rows, 1,000 test rows. The
+unlabeled rows show where the manifold lies, which 50 labels in this much noise cannot.
+λ = (100, 10, 1, 0.1) was chosen on seed 0 between two candidates; the paper's MNIST λ
+is shown too. Writes ``regression_manifold.json`` and ``.md``.
 
 Example::
 
-    python benchmarks/regression_manifold.py --seeds 0 1 2 --epochs 40
+    python benchmarks/regression_manifold.py --seeds 0 1 2 3 4 --epochs 40
 """
 
 import argparse
@@ -23,20 +26,20 @@ from sklearn_ladder import LadderRegressor
 
 MODELS = {
     "no decoder (mode='supervised')": {"mode": "supervised"},
-    "ladder, full, λ = 1000, 10, 0.1, 0.1": {"denoising_costs": [1000, 10, 0.1, 0.1]},
-    "ladder, bottom, λ_0 = 1000": {"mode": "bottom", "denoising_costs": [1000, 0, 0, 0]},
+    "ladder, full, λ = 100, 10, 1, 0.1": {"denoising_costs": [100, 10, 1, 0.1]},
+    "ladder, full, λ = 1000, 10, 0.1, 0.1 (MNIST's)": {"denoising_costs": [1000, 10, 0.1, 0.1]},
 }
 
 
-def make_manifold(seed, n_labeled=50, n_unlabeled=2000, n_test=1000, dim=200, noise=0.3):
+def make_manifold(seed, n_labeled=50, n_unlabeled=2000, n_test=1000, dim=200, noise=1.0):
     rng = np.random.default_rng(seed)
-    A = rng.normal(0, 1.5, (3, 64))
+    A = rng.normal(0, 1.5, (2, 64))
     B = rng.normal(0, 1 / 8, (64, dim))
 
     def sample(n):
-        t = rng.uniform(-1, 1, (n, 3))
+        t = rng.uniform(-1, 1, (n, 2))
         X = np.tanh(np.tanh(t @ A) @ B * 3) + noise * rng.standard_normal((n, dim))
-        return X.astype(np.float32), np.sin(3 * t[:, 0]) + t[:, 1] * t[:, 2]
+        return X.astype(np.float32), np.sin(3 * t[:, 0]) * np.cos(2 * t[:, 1])
 
     X, y = sample(n_labeled + n_unlabeled)
     X_test, y_test = sample(n_test)
@@ -47,7 +50,7 @@ def make_manifold(seed, n_labeled=50, n_unlabeled=2000, n_test=1000, dim=200, no
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args(argv)
@@ -60,7 +63,7 @@ def main(argv=None) -> int:
                                   **params).fit(X, y_semi)
             runs.append({"model": name, "seed": seed, "epochs": args.epochs,
                          "test_r2": reg.score(X_test, y_test)})
-            print(f"seed {seed}  {name:40s} test R² {runs[-1]['test_r2']:.3f}", flush=True)
+            print(f"seed {seed}  {name:48s} test R² {runs[-1]['test_r2']:.3f}", flush=True)
     lines = [f"Seeds {args.seeds}, {args.epochs} epochs, network 200-200-100-1, "
              f"wall time {time.perf_counter() - start:.0f} s.", "",
              "| model | test R² (mean ± std) | per seed |", "|---|---|---|"]
