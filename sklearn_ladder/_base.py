@@ -200,7 +200,7 @@ PARAMETERS_DOC = """    Parameters
 # The fitted attributes every ladder estimator has, for the estimators' docstrings.
 ATTRIBUTES_DOC = """    n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame with string column names.
     denoising_costs_ : ndarray of shape (L + 1,)
         The λ values used.

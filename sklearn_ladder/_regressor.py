@@ -31,7 +31,7 @@ class LadderRegressor(RegressorMixin, BaseLadder):
     ----------
     n_outputs_ : int
         Number of targets.
-    y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
+    y_mean_, y_scale_ : ndarray of shape (`n_outputs_`,)
         Mean and standard deviation of the labeled targets (used to standardise them).
     %(attributes)s
 

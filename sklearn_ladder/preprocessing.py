@@ -54,7 +54,7 @@ class ZCAWhitening(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ``(X - mean_) @ components_``.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit``, when ``X`` had string column names.
 
     See Also
@@ -216,7 +216,7 @@ class ContrastNormalization(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
     ----------
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit``, when ``X`` had string column names.
 
     See Also
