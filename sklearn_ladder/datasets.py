@@ -132,9 +132,19 @@ def load_mnist(data_home=None, *, download_if_missing: bool = False) -> Bunch:
 
     Examples
     --------
+    With the files in ``$SKLEARN_LADDER_DATA``:
+
     >>> mnist = load_mnist()  # doctest: +SKIP
     >>> mnist.X_train.shape, mnist.X_test.shape  # doctest: +SKIP
     ((60000, 784), (10000, 784))
+
+    Without them, the error says what is missing and where it looked:
+
+    >>> import tempfile
+    >>> load_mnist(tempfile.mkdtemp())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: MNIST files missing in ... (from the data_home argument): ...
     """
     directory, source = _mnist_directory(data_home)
     paths = {key: directory / name for key, name in MNIST_FILES.items()}
