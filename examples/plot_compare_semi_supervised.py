@@ -46,8 +46,8 @@ for n_labels in label_counts:
             # LabelSpreading divides by zero for rows none of whose neighbours is labeled
             # yet (with 20 labels); its predictions are still defined.
             warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
-            model = make().fit(X_train, y_semi)
-        errors[name].append(100 * (1 - model.score(X_test, y_test)))
+            error = 100 * (1 - make().fit(X_train, y_semi).score(X_test, y_test))
+        errors[name].append(error)
     print(f"{n_labels:4d} labels: " + ", ".join(f"{n} {e[-1]:.1f} %" for n, e in errors.items()))
 print(f"({time.perf_counter() - start:.0f} s)")
 
