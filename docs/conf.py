@@ -48,3 +48,5 @@ html_theme = "pydata_sphinx_theme"
 html_static_path = ["_static"]
 html_title = "sklearn-ladder"
 html_theme_options = {"navigation_with_keys": False, "show_prev_next": False}
+# Single-page sections have no sub-pages to list: no empty left sidebar there.
+html_sidebars = {page: [] for page in ("index", "user_guide", "benchmarks", "architecture")}
