@@ -47,6 +47,16 @@ sphinx_gallery_conf = {
 html_theme = "pydata_sphinx_theme"
 html_static_path = ["_static"]
 html_title = "sklearn-ladder"
-html_theme_options = {"navigation_with_keys": False, "show_prev_next": False}
+html_css_files = ["custom.css"]
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_prev_next": False,
+    # Example pages have one section each: a table of contents there only takes width.
+    "secondary_sidebar_items": {
+        **{page: ["page-toc", "sourcelink"]
+           for page in ("index", "user_guide", "api", "benchmarks", "architecture")},
+        "auto_examples/**": [],
+    },
+}
 # Single-page sections have no sub-pages to list: no empty left sidebar there.
 html_sidebars = {page: [] for page in ("index", "user_guide", "benchmarks", "architecture")}

@@ -28,19 +28,21 @@ g = clf.net_.module_.combinators[str(layer)]
 n_units = clf.net_.module_.widths[layer]
 units = [0, 1, 2, 3]
 z_tilde = torch.linspace(-3, 3, 121)
-fig, axes = plt.subplots(1, len(units), figsize=(12, 3.4), sharey=True)
+fig, axes = plt.subplots(2, 2, figsize=(8, 6.5), sharex=True, sharey=True)
 with torch.no_grad():
-    for ax, unit in zip(axes, units):
+    for ax, unit in zip(axes.flat, units):
         for u_value, color in zip((-1.5, 0.0, 1.5), ("tab:blue", "tab:gray", "tab:red")):
             z = z_tilde[:, None].expand(-1, n_units)
             u = torch.full_like(z, u_value)
             ax.plot(z_tilde, g(z, u)[:, unit], color=color, label=f"u = {u_value:g}")
         ax.plot(z_tilde, z_tilde, "k:", lw=1, label="ẑ = z̃")
         ax.set_title(f"layer {layer}, unit {unit}")
-        ax.set_xlabel("corrupted z̃")
         ax.grid(alpha=0.3)
-axes[0].set_ylabel("denoised ẑ = g(z̃, u)")
-axes[-1].legend(fontsize=8)
+for ax in axes[1]:
+    ax.set_xlabel("corrupted z̃")
+for ax in axes[:, 0]:
+    ax.set_ylabel("denoised ẑ = g(z̃, u)")
+axes[0, 1].legend(fontsize=8)
 fig.tight_layout()
 plt.show()
 
