@@ -152,7 +152,7 @@ def plot(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FormatStrFormatter
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    fig, ax = plt.subplots(figsize=(8, 4.2))
     colors = dict(zip(("full", "bottom", "gamma", "supervised"), plt.cm.tab10.colors))
     for mode, color in colors.items():
         settings = [n for n, s in SETTINGS.items() if s["mode"] == mode]
@@ -167,6 +167,8 @@ def plot(rows: list[dict], path: Path) -> None:
             if points:
                 ax.plot(*zip(*points), marker="o", color=color, label=f"{mode} ({epochs} epochs)")
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(FormatStrFormatter("%g"))
     if all(r["median"] > 0 for r in rows):
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
@@ -175,7 +177,7 @@ def plot(rows: list[dict], path: Path) -> None:
     ax.set_ylabel("test error % (median over seeds)")
     ax.set_title("Ladder network on permutation-invariant MNIST")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
