@@ -39,15 +39,16 @@ _ACTIVATIONS = {
 _NEEDS_NO_GAMMA = {"relu", "leaky_relu"}
 
 
-def _batch_stats(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean and biased variance over the rows (axis 0), kept for broadcasting.
+def _normalize_with_stats(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``z`` normalised over the rows (axis 0), with its mean and biased variance.
 
-    Two passes (mean, then centred squares): much faster on CPU than ``torch.var_mean``
-    and differentiable, for the statistics that the decoder reuses.
+    Two passes (mean, then centred squares), the centred rows computed once: much faster on
+    CPU than ``torch.var_mean`` and differentiable, for the statistics the decoder reuses.
     """
     mean = z.mean(dim=0, keepdim=True)
-    var = (z - mean).square().mean(dim=0, keepdim=True)
-    return mean, var
+    centred = z - mean
+    var = centred.square().mean(dim=0, keepdim=True)
+    return centred * torch.rsqrt(var + BN_EPS), mean, var
 
 
 def _normalize(z: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
@@ -212,8 +213,7 @@ class Ladder(nn.Module):
             if statistics == "test":
                 z = _normalize(z_pre, self.test_mean(l).to(x.dtype), self.test_var(l).to(x.dtype))
             elif statistics == "batch_stats":
-                mean, var = _batch_stats(z_pre)
-                z = _normalize(z_pre, mean, var)
+                z, mean, var = _normalize_with_stats(z_pre)
             else:
                 z = _batch_normalize(z_pre)
             if noisy and self.noise_std[l]:
