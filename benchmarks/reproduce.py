@@ -1,4 +1,4 @@
-"""Reproduce the ladder paper's permutation-invariant MNIST results (Table 1 and more).
+"""Reproduce the ladder paper's results: MNIST MLPs (Tables 1 and 5), conv nets (Tables 2-3).
 
 Runs named settings over seeds, appends every run to ``<output>/reproduce.json`` (runs of
 earlier invocations are kept, so settings can be run in separate processes), and rewrites
@@ -12,7 +12,9 @@ Examples::
     python benchmarks/reproduce.py --list
     python benchmarks/reproduce.py --summarize --output benchmarks/results/shortened
 
-The data directory comes from ``--data-home`` or ``$SKLEARN_LADDER_DATA``.
+The data directory comes from ``--data-home`` or ``$SKLEARN_LADDER_DATA`` (for CIFAR-10:
+the directory holding ``cifar-10-batches-py``; a setting whose data is missing is skipped
+with a message).
 """
 
 import argparse
@@ -25,18 +27,28 @@ from pathlib import Path
 
 import numpy as np
 from machine import machine_info
+from sklearn.pipeline import make_pipeline
 
 from sklearn_ladder import LadderClassifier
 from sklearn_ladder._training import HeldOutScore
-from sklearn_ladder.datasets import load_mnist, mask_labels
+from sklearn_ladder.datasets import load_cifar10, load_mnist, mask_labels
+from sklearn_ladder.preprocessing import ContrastNormalization, ZCAWhitening
 
 HIDDEN = (1000, 500, 250, 250, 250)  # the paper's 784-1000-500-250-250-250-10
 ALL = None  # n_labels for "every training label"
 
 
-def _setting(n_labels, mode, costs, noise, paper, source="Rasmus et al. 2015, Table 1"):
+def _setting(n_labels, mode, costs, noise, paper, source="Rasmus et al. 2015, Table 1",
+             combinator="gauss", **model):
+    """A named experiment; ``model`` overrides MLP_MODEL (layers, data, schedule, ...)."""
     return {"n_labels": n_labels, "mode": mode, "denoising_costs": costs, "noise_std": noise,
-            "paper_error": paper, "source": source}
+            "paper_error": paper, "source": source, "combinator": combinator,
+            **MLP_MODEL, **model}
+
+
+MLP_MODEL = {"layers": HIDDEN, "input_shape": None, "activation": "relu", "top_scale": True,
+             "dataset": "mnist", "paper_epochs": 150, "lr_decay_start": 0.67}
+MNIST_IMAGE = {"dataset": "mnist", "input_shape": (1, 28, 28)}
 
 
 _FULL_100 = [1000, 10, 0.1, 0.1, 0.1, 0.1, 0.1]
@@ -59,15 +71,44 @@ SETTINGS = {
     "full-40": _setting(40, "full", _FULL_100, 0.3, 1.27,
                         source="second paper (6-layer full model, 40 labels)"),
 }
+# Appendix B, Table 5: the full model with each denoising function, noise 0.3 everywhere, the
+# full model's lambdas for 100 and 1000 labels ("gauss" is the paper's g).
+_TABLE5 = {"gauss": (1.06, 1.03), "g1": (1.11, 1.11), "g2": (2.03, 1.70), "g3": (1.49, 1.30),
+           "g4": (2.90, 2.11)}
+for _name, (_error_100, _error_1000) in _TABLE5.items():
+    for _labels, _costs, _error in ((100, _FULL_100, _error_100),
+                                    (1000, SETTINGS["full-1000"]["denoising_costs"], _error_1000)):
+        SETTINGS[f"{_name}-{_labels}"] = _setting(
+            _labels, "full", _costs, 0.3, _error, source="Rasmus et al. 2015, Table 5",
+            combinator=_name)
+SETTINGS["amlp-100"] = _setting(100, "full", _FULL_100, 0.3, 1.00, combinator="amlp",
+                                source="Pezeshki et al. 2016 (AMLP)")
+SETTINGS["amlp-1000"] = _setting(1000, "full", SETTINGS["full-1000"]["denoising_costs"], 0.3,
+                                 0.98, combinator="amlp", source="Pezeshki et al. 2016 (AMLP)")
+# Convolutional models (Table 2: MNIST, 100 labels; Table 3: CIFAR-10, 4000 labels).
+SETTINGS["conv-small-gamma-100"] = _setting(
+    100, "gamma", [0] * 9 + [1], 0.3, 0.89, source="Rasmus et al. 2015, Table 2",
+    layers="conv-small", **MNIST_IMAGE)
+SETTINGS["conv-small-supervised-100"] = _setting(
+    100, "supervised", [0] * 10, [0.3] + [0.5] * 9, 6.43, source="Rasmus et al. 2015, Table 2",
+    layers="conv-small", **MNIST_IMAGE)
+SETTINGS["conv-fc-100"] = _setting(
+    100, "full", [*_FULL_100, 0.1], 0.3, 0.99, source="Rasmus et al. 2015, Table 2",
+    layers="conv-fc", **MNIST_IMAGE)
+SETTINGS["conv-large-gamma-4000"] = _setting(
+    4000, "gamma", [0] * 12 + [4], 0.3, 20.40, source="Rasmus et al. 2015, Table 3",
+    layers="conv-large", input_shape=(3, 32, 32), activation="leaky_relu", top_scale=False,
+    dataset="cifar10", paper_epochs=70, lr_decay_start=60 / 70)
 GROUPS = {
-    "table1": [name for name in SETTINGS if name not in ("full-50", "full-40")],
+    "table1": [name for name, s in SETTINGS.items() if "Table 1" in s["source"]],
+    "table5": [name for name, s in SETTINGS.items() if "Table 5" in s["source"]],
+    "conv": [name for name, s in SETTINGS.items() if s["layers"] != HIDDEN],
     "labels-100": ["full-100", "bottom-100", "gamma-100", "supervised-100"],
     "all": list(SETTINGS),
 }
 # A paper-schedule run with 100 labels or fewer whose error exceeds this is counted as not
 # converged (the paper reports about 5 % of such runs); shortened runs are not judged.
 NOT_CONVERGED = 2.0
-PAPER_EPOCHS = 150
 
 
 def accuracy(logits: np.ndarray, y: np.ndarray) -> float:
@@ -88,6 +129,18 @@ class TestErrorPerEpoch(HeldOutScore):
               f"({net.history[-1, 'dur']:.1f} s)", flush=True)
 
 
+def load_data(dataset: str, data_home):
+    """The dataset's train and test rows, preprocessed as in the paper."""
+    if dataset == "mnist":
+        return load_mnist(data_home)
+    data = load_cifar10(data_home)
+    # Contrast normalisation, then ZCA fitted on the training images (Appendix A).
+    whitening = make_pipeline(ContrastNormalization(), ZCAWhitening()).fit(data.X_train)
+    data.X_train = whitening.transform(data.X_train).astype(np.float32)
+    data.X_test = whitening.transform(data.X_test).astype(np.float32)
+    return data
+
+
 def run_one(name: str, seed: int, epochs: int, data, device: str) -> dict:
     """Train one setting with one seed; return the run's record."""
     setting = SETTINGS[name]
@@ -95,8 +148,11 @@ def run_one(name: str, seed: int, epochs: int, data, device: str) -> dict:
     y = data.y_train if n_labels is None else mask_labels(data.y_train, n_labels,
                                                           random_state=seed)
     clf = LadderClassifier(
-        HIDDEN, mode=setting["mode"], denoising_costs=setting["denoising_costs"],
-        noise_std=setting["noise_std"], max_epochs=epochs, device=device, random_state=seed,
+        setting["layers"], input_shape=setting["input_shape"], mode=setting["mode"],
+        denoising_costs=setting["denoising_costs"], noise_std=setting["noise_std"],
+        combinator=setting["combinator"], activation=setting["activation"],
+        top_scale=setting["top_scale"], lr_decay_start=setting["lr_decay_start"],
+        max_epochs=epochs, device=device, random_state=seed,
         callbacks=[("test_error", TestErrorPerEpoch(data.X_test, data.y_test))],
     )
     start = time.perf_counter()
@@ -117,7 +173,8 @@ def summarize(runs: list[dict]) -> list[dict]:
                   key=lambda k: (list(SETTINGS).index(k[0]), k[1]))
     for name, epochs in keys:
         errors = [r["test_error"] for r in runs if (r["setting"], r["epochs"]) == (name, epochs)]
-        judged = (SETTINGS[name]["n_labels"] or math.inf) <= 100 and epochs == PAPER_EPOCHS
+        judged = ((SETTINGS[name]["n_labels"] or math.inf) <= 100
+                  and epochs == SETTINGS[name]["paper_epochs"])
         rows.append({
             "setting": name, "epochs": epochs, "n_seeds": len(errors),
             "mean": statistics.fmean(errors),
@@ -135,7 +192,8 @@ def markdown_table(rows: list[dict]) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for row in rows:
         labels = SETTINGS[row["setting"]]["n_labels"] or "all"
-        schedule = f"{row['epochs']}" + ("" if row["epochs"] == PAPER_EPOCHS else " (shortened)")
+        paper_schedule = row["epochs"] == SETTINGS[row["setting"]]["paper_epochs"]
+        schedule = f"{row['epochs']}" + ("" if paper_schedule else " (shortened)")
         failed = "n/a" if row["not_converged"] is None else row["not_converged"]
         std = "" if math.isnan(row["std"]) else f" ± {row['std']:.2f}"
         lines.append(
@@ -143,6 +201,15 @@ def markdown_table(rows: list[dict]) -> str:
             f"{row['mean']:.2f}{std} | {row['median']:.2f} | {failed} | "
             f"{row['paper']:.2f} |")
     return "\n".join(lines) + "\n"
+
+
+def _series(name: str) -> str:
+    """The plot's line for a setting: its model and mode, and its denoising function if
+    not the default."""
+    setting = SETTINGS[name]
+    series = setting["mode"] if setting["layers"] == HIDDEN else (
+        f"{setting['layers']} {setting['mode']}")
+    return series if setting["combinator"] == "gauss" else f"{series} {setting['combinator']}"
 
 
 def plot(rows: list[dict], path: Path) -> None:
@@ -153,19 +220,20 @@ def plot(rows: list[dict], path: Path) -> None:
     from matplotlib.ticker import FormatStrFormatter
 
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    colors = dict(zip(("full", "bottom", "gamma", "supervised"), plt.cm.tab10.colors))
-    for mode, color in colors.items():
-        settings = [n for n, s in SETTINGS.items() if s["mode"] == mode]
+    present = {_series(r["setting"]) for r in rows}
+    series_names = [s for s in dict.fromkeys(map(_series, SETTINGS)) if s in present]
+    for series, color in zip(series_names, plt.cm.tab10.colors * 2):
+        settings = [n for n in SETTINGS if _series(n) == series]
         paper = sorted((SETTINGS[n]["n_labels"] or 60000, SETTINGS[n]["paper_error"])
                        for n in settings if any(r["setting"] == n for r in rows))
-        if paper:
-            ax.plot(*zip(*paper), ls=":", marker="x", color=color, alpha=0.6,
-                    label=f"{mode} (paper)")
+        ax.plot(*zip(*paper), ls=":", marker="x", color=color, alpha=0.6,
+                label=f"{series} (paper)")
         for epochs in sorted({r["epochs"] for r in rows}):
             points = sorted((SETTINGS[r["setting"]]["n_labels"] or 60000, r["median"])
                             for r in rows if r["epochs"] == epochs and r["setting"] in settings)
             if points:
-                ax.plot(*zip(*points), marker="o", color=color, label=f"{mode} ({epochs} epochs)")
+                ax.plot(*zip(*points), marker="o", color=color,
+                        label=f"{series} ({epochs} epochs)")
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
     ax.xaxis.set_minor_formatter(FormatStrFormatter("%g"))
@@ -175,7 +243,7 @@ def plot(rows: list[dict], path: Path) -> None:
         ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
     ax.set_xlabel("labeled examples")
     ax.set_ylabel("test error % (median over seeds)")
-    ax.set_title("Ladder network on permutation-invariant MNIST")
+    ax.set_title("Ladder networks: our runs and the paper's")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
@@ -192,11 +260,21 @@ def write_results(runs: list[dict], output: Path) -> list[dict]:
     return rows
 
 
-def run_benchmark(names, seeds, epochs, data, device, output: Path) -> list[dict]:
+def run_benchmark(names, seeds, epochs, data_home, device, output: Path) -> list[dict]:
     """Run every (setting, seed), saving after each run; return the summary rows."""
     path = output / "reproduce.json"
-    rows = []
+    rows, datasets = [], {}
     for name in names:
+        dataset = SETTINGS[name]["dataset"]
+        if dataset not in datasets:
+            try:
+                datasets[dataset] = load_data(dataset, data_home)
+            except FileNotFoundError as exc:
+                print(f"skipping {name}: {exc}", file=sys.stderr)
+                datasets[dataset] = None
+        data = datasets[dataset]
+        if data is None:
+            continue
         for seed in seeds:
             print(f"[{time.strftime('%H:%M:%S')}] {name} seed {seed}, {epochs} epochs "
                   f"on {device}", flush=True)
@@ -217,7 +295,8 @@ def main(argv=None) -> int:
     parser.add_argument("--settings", nargs="+", default=["full-100"],
                         help=f"setting names or groups ({', '.join(GROUPS)})")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=150, help="default: the paper's 150")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="default: the paper's schedule (150 epochs; 70 for CIFAR-10)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
@@ -237,13 +316,12 @@ def main(argv=None) -> int:
     unknown = [n for n in names if n not in SETTINGS]
     if unknown:
         parser.error(f"unknown settings {unknown}; see --list")
-    try:
-        data = load_mnist(args.data_home)
-    except FileNotFoundError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    run_benchmark(names, args.seeds, args.epochs, data, args.device, args.output)
-    return 0
+    epochs = {SETTINGS[n]["paper_epochs"] for n in names} if args.epochs is None else {args.epochs}
+    if len(epochs) > 1:
+        parser.error("these settings have different paper schedules; give --epochs")
+    rows = run_benchmark(names, args.seeds, epochs.pop(), args.data_home, args.device,
+                         args.output)
+    return 0 if rows else 2
 
 
 if __name__ == "__main__":

@@ -58,13 +58,19 @@ def batches(n_rows, n_labeled, batch_size, n_updates, seed=0):
     return torch.from_numpy(np.concatenate([labeled, unlabeled], axis=1))
 
 
-def time_skorch(X, y, batch_size, epochs, device) -> float:
-    """ms per update of LadderClassifier.fit, epochs after the first (warm-up) only."""
-    clf = LadderClassifier(HIDDEN, batch_size=batch_size, max_epochs=epochs, device=device,
-                           random_state=0).fit(X, y)
+def fit_timed(X, y, batch_size, epochs, device, **params) -> tuple[LadderClassifier, float]:
+    """The fitted LadderClassifier and its ms per update, epochs after the first (warm-up)."""
+    params = {"layers": HIDDEN, **params}
+    clf = LadderClassifier(batch_size=batch_size, max_epochs=epochs, device=device,
+                           random_state=0, **params).fit(X, y)
     durations = clf.history_[1:, "dur"]
     updates = clf.history_[1:, "train_batch_count"]
-    return 1000 * sum(durations) / sum(updates)
+    return clf, 1000 * sum(durations) / sum(updates)
+
+
+def time_skorch(X, y, batch_size, epochs, device) -> float:
+    """ms per update of LadderClassifier.fit on the paper's MLP."""
+    return fit_timed(X, y, batch_size, epochs, device)[1]
 
 
 def time_loop(step, X, y, index, device) -> float:
@@ -84,7 +90,7 @@ def time_loop(step, X, y, index, device) -> float:
 
 def plain_step_fn(n_features, device):
     torch.manual_seed(0)
-    module = Ladder(n_features, HIDDEN, 10, COSTS, NOISE).to(device).train()
+    module = Ladder(n_features, [*HIDDEN, 10], COSTS, NOISE).to(device).train()
     cost = LadderCost(COSTS).to(device)
     optimizer = torch.optim.Adam(module.parameters(), lr=0.002, fused=True)
 
@@ -133,9 +139,11 @@ def matmul_peak_gflops(device, size=2048, repeats=10) -> float:
     return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
-def prediction_rows_per_s(X, y, device) -> float:
-    clf = LadderClassifier(HIDDEN, max_epochs=1, device=device, random_state=0).fit(
-        X[:1000], y[:1000])
+def prediction_rows_per_s(X, y, device, clf=None) -> float:
+    """Rows per second of ``clf.predict_proba`` (by default a briefly fitted paper MLP)."""
+    if clf is None:
+        clf = LadderClassifier(HIDDEN, max_epochs=1, device=device, random_state=0).fit(
+            X[:1000], y[:1000])
     clf.predict_proba(X[:100])
     start = time.perf_counter()
     clf.predict_proba(X)

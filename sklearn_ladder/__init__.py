@@ -4,7 +4,8 @@ The ladder network (Rasmus, Valpola, Honkala, Berglund and Raiko, "Semi-Supervis
 Learning with Ladder Networks", NIPS 2015) trained through skorch, with scikit-learn's
 semi-supervised convention: ``y == -1`` marks an unlabeled row.
 
-Public modules: :mod:`sklearn_ladder.datasets` (MNIST loader, label masking),
+Public modules: :mod:`sklearn_ladder.layers` (convolutional encoders and the paper's
+architectures), :mod:`sklearn_ladder.datasets` (MNIST and CIFAR-10 loaders, label masking),
 :mod:`sklearn_ladder.preprocessing` (contrast normalisation, ZCA whitening) and
 :mod:`sklearn_ladder.model_selection` (scoring and cross-validation that ignore -1 rows).
 """

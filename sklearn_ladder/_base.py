@@ -37,6 +37,7 @@ from ._training import (
     labeled_rows,
     mark_unlabeled,
 )
+from .layers import PRESETS, as_specs, output_shapes
 
 __all__ = ["ATTRIBUTES_DOC", "PARAMETERS_DOC", "BaseLadder", "fill_docstring"]
 
@@ -126,10 +127,22 @@ def _resolve_device(device: str) -> str:
 # The parameters' documentation, shared by the estimators' docstrings.
 PARAMETERS_DOC = """    Parameters
     ----------
-    layers : sequence of int, default=(1000, 500, 250, 250, 250)
-        Widths of the hidden layers. The input and output widths come from the data, so
-        the default is the paper's 784-1000-500-250-250-250-10 network on MNIST. A network
-        with ``len(layers) = L - 1`` hidden layers has layers 0..L (input to softmax).
+    layers : sequence of int, str or sequence of layer specifications, \
+            default=(1000, 500, 250, 250, 250)
+        The encoder. A sequence of int gives the widths of fully connected hidden layers;
+        the input and output widths come from the data, so the default is the paper's
+        784-1000-500-250-250-250-10 network on MNIST, and ``len(layers) = L - 1`` hidden
+        layers make layers 0..L (input to softmax). For images, a preset name
+        (``"conv-small"``, ``"conv-large"``, ``"conv-fc"``: the paper's Tables 2-3) or a
+        list of :mod:`sklearn_ladder.layers` specifications (``Conv``, ``MaxPool``,
+        ``GlobalMeanPool``, ``Dense``) describes every layer above the input, the output
+        layer included: its width must equal the number of classes (outputs). Every
+        layer, pooling included, counts in ``denoising_costs`` and ``noise_std``.
+    input_shape : tuple of int (channels, height, width), default=None
+        Shape of one image, for convolutional layers: each row of ``X`` holds
+        ``channels * height * width`` values, channel after channel, each row-major (as
+        ``images.reshape(n, -1)`` gives for an ``(n, channels, height, width)`` array).
+        ``None`` for flat feature vectors.
     mode : {"full", "gamma", "bottom", "supervised"}, default="full"
         Which layers get a denoising cost: every layer (the full ladder), the top layer
         only (the paper's Γ-model), the input only, or none (the encoder alone, the
@@ -150,7 +163,11 @@ PARAMETERS_DOC = """    Parameters
         an importable ``nn.Module`` subclass) supplies your own, mapping ``(z_tilde, u)``
         to ``z_hat`` element-wise; see :func:`sklearn_ladder._combinators.make_combinator`.
     activation : {"relu", "leaky_relu", "tanh", "sigmoid"}, default="relu"
-        Non-linearity φ of the hidden layers (the output is always a softmax).
+        Non-linearity φ of the hidden layers (the output is always a softmax);
+        ``"leaky_relu"`` has slope 0.1, as in the paper's CIFAR-10 network.
+    top_scale : bool, default=True
+        Whether the top layer has the learned scale γ of its logits (the paper drops it
+        for CIFAR-10's Conv-Large).
     batch_size : int, default=100
         Rows of each kind per update: every update sees ``batch_size`` labeled and
         ``batch_size`` unlabeled rows (capped at the number of rows). At least 2, since
@@ -230,12 +247,14 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     _supervised_cost = "cross_entropy"
 
     _parameter_constraints: dict = {
-        "layers": ["array-like"],
+        "layers": ["array-like", StrOptions(set(PRESETS))],
+        "input_shape": ["array-like", None],
         "mode": [StrOptions(set(_MODES))],
         "denoising_costs": ["array-like", None],
         "noise_std": [Interval(Real, 0, None, closed="left"), "array-like"],
         "combinator": [StrOptions(set(COMBINATOR_NAMES)), callable],
         "activation": [StrOptions({"relu", "leaky_relu", "tanh", "sigmoid"})],
+        "top_scale": ["boolean"],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -256,11 +275,13 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         self,
         layers=(1000, 500, 250, 250, 250),
         *,
+        input_shape=None,
         mode="full",
         denoising_costs=None,
         noise_std=0.3,
         combinator="gauss",
         activation="relu",
+        top_scale=True,
         batch_size=100,
         max_epochs=150,
         learning_rate=0.002,
@@ -277,11 +298,13 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         callbacks=None,
     ):
         self.layers = layers
+        self.input_shape = input_shape
         self.mode = mode
         self.denoising_costs = denoising_costs
         self.noise_std = noise_std
         self.combinator = combinator
         self.activation = activation
+        self.top_scale = top_scale
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.learning_rate = learning_rate
@@ -298,15 +321,42 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         self.callbacks = callbacks
 
     # ------------------------------------------------------------------ validation
-    def _hidden_layer_sizes(self) -> list[int]:
-        layers = np.asarray(self.layers)
-        if (layers.ndim != 1 or len(layers) == 0 or not np.issubdtype(layers.dtype, np.integer)
-                or np.any(layers < 1)):
+    def _input_shape(self, n_features: int) -> tuple[int, ...]:
+        if self.input_shape is None:
+            return (n_features,)
+        shape = tuple(np.asarray(self.input_shape).tolist())
+        if (len(shape) != 3 or not all(isinstance(n, int) and n >= 1 for n in shape)
+                or np.prod(shape) != n_features):
             raise ValueError(
-                f"layers must be a non-empty sequence of positive integers (hidden widths), "
-                f"got {self.layers!r}."
+                f"input_shape must be (channels, height, width), positive integers whose "
+                f"product is the number of features ({n_features}), got {self.input_shape!r}."
             )
-        return layers.tolist()
+        return shape
+
+    def _encoder_layers(self, input_shape: tuple, n_outputs: int) -> list:
+        """Every layer above the input as specifications, the output layer included."""
+        if isinstance(self.layers, str):
+            layers = PRESETS[self.layers](n_outputs)
+        else:
+            layers = list(self.layers)
+            if len(layers) == 0 or any(isinstance(n, (bool, np.bool_)) for n in layers):
+                raise ValueError(f"layers must be a non-empty sequence, got {self.layers!r}.")
+            hidden_widths_only = all(isinstance(n, Integral) for n in layers)
+            if hidden_widths_only and min(layers) < 1:
+                raise ValueError(
+                    f"layers must be a non-empty sequence of positive integers (hidden widths), "
+                    f"got {self.layers!r}."
+                )
+            if hidden_widths_only:
+                layers = [*layers, n_outputs]
+        layers = as_specs(layers)
+        top = output_shapes(input_shape, layers)[-1]
+        if top != (n_outputs,):
+            raise ValueError(
+                f"the last of the layers must output one value per class (output), "
+                f"{n_outputs}, but {layers[-1]} outputs shape {top}."
+            )
+        return layers
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -342,14 +392,6 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             raise
 
     def _fit(self, X, y):
-        hidden = self._hidden_layer_sizes()
-        n_layers = len(hidden) + 1
-        noise = _per_layer("noise_std", self.noise_std, n_layers + 1)
-        if self.denoising_costs is None:
-            costs = np.asarray(_default_denoising_costs(self.mode, n_layers))
-        else:
-            costs = _per_layer("denoising_costs", self.denoising_costs, n_layers + 1)
-            _check_mode_structure(self.mode, costs)
         device = _resolve_device(self.device)
         warm = self.warm_start and hasattr(self, "net_")
         previous_targets = self._target_signature() if warm else None
@@ -359,17 +401,26 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
                              "y is None.")
         check_consistent_length(X, y)
+        input_shape = self._input_shape(X.shape[1])
         y_encoded = self._prepare_targets(y)
         if warm and not _same(previous_targets, self._target_signature()):
             raise ValueError(
                 "warm_start=True continues training the same network, but the targets "
                 "(classes or outputs) changed; set warm_start=False to train anew."
             )
+        layers = self._encoder_layers(input_shape, self._n_outputs())
+        n_layers = len(layers)
+        noise = _per_layer("noise_std", self.noise_std, n_layers + 1)
+        if self.denoising_costs is None:
+            costs = np.asarray(_default_denoising_costs(self.mode, n_layers))
+        else:
+            costs = _per_layer("denoising_costs", self.denoising_costs, n_layers + 1)
+            _check_mode_structure(self.mode, costs)
         module_params = {
-            "n_features": X.shape[1], "hidden_layer_sizes": hidden,
-            "n_classes": self._n_outputs(), "denoising_costs": costs.tolist(),
+            "input_shape": input_shape, "layers": layers, "denoising_costs": costs.tolist(),
             "noise_std": noise.tolist(), "combinator": self.combinator,
             "activation": self.activation, "output": self._output,
+            "top_scale": self.top_scale,
         }
         random_state = check_random_state(self.random_state)
         torch_seed, sampler_seed = random_state.randint(np.iinfo(np.int32).max, size=2)

@@ -7,9 +7,11 @@ versions, ``z_hat`` the decoder's reconstructions, ``u`` the top-down signal.
 
 Training batches hold ``B`` labeled rows followed by ``B`` unlabeled rows. Batch
 statistics are always computed per group (labeled apart from unlabeled). Inside, a batch is
-laid out as ``(B, groups, units)``: one matrix product serves both groups, and one
-parameter-free ``F.batch_norm`` over the ``(B, groups * units)`` view normalises every
-group with its own statistics, without copies.
+laid out as ``(B, groups, *shape)``, with ``shape`` a layer's ``(units,)`` or
+``(channels, height, width)``: one matrix product or convolution serves both groups, and
+one parameter-free ``F.batch_norm`` over the ``(B, groups * channels, ...)`` view
+normalises every group and channel with its own statistics, without copies. The maps
+between layers (dense, convolution, pooling) live in :mod:`._mappings`.
 """
 
 import math
@@ -21,6 +23,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._combinators import make_combinator
+from ._mappings import make_mapping
+from .layers import as_specs, output_shapes
 
 __all__ = ["Ladder", "LadderCost", "LadderOutput"]
 
@@ -40,14 +44,16 @@ _NEEDS_NO_GAMMA = {"relu", "leaky_relu"}
 
 
 def _normalize_with_stats(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``z`` normalised over the rows (axis 0), with its mean and biased variance.
+    """``z`` of shape ``(N, G, C, ...)`` normalised per group and channel, with its mean and
+    biased variance (over the rows and the spatial axes, kept as size-1 axes).
 
     Two passes (mean, then centred squares), the centred rows computed once: much faster on
     CPU than ``torch.var_mean`` and differentiable, for the statistics the decoder reuses.
     """
-    mean = z.mean(dim=0, keepdim=True)
+    axes = (0, *range(3, z.ndim))
+    mean = z.mean(dim=axes, keepdim=True)
     centred = z - mean
-    var = centred.square().mean(dim=0, keepdim=True)
+    var = centred.square().mean(dim=axes, keepdim=True)
     return centred * torch.rsqrt(var + BN_EPS), mean, var
 
 
@@ -55,14 +61,18 @@ def _normalize(z: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> torch.
     return (z - mean) * torch.rsqrt(var + BN_EPS)
 
 
-def _batch_normalize(z: torch.Tensor) -> torch.Tensor:
-    """Normalise every column of ``z`` (rows on axis 0) with its batch statistics."""
-    flat = z.reshape(z.shape[0], -1)
-    return F.batch_norm(flat, None, None, training=True, eps=BN_EPS).view_as(z)
+def _batch_normalize_groups(z: torch.Tensor) -> torch.Tensor:
+    """Normalise ``z`` of shape ``(N, G, C, ...)`` per group and channel, in one kernel."""
+    return F.batch_norm(z.flatten(1, 2), None, None, training=True, eps=BN_EPS).view_as(z)
+
+
+def _batch_normalize(u: torch.Tensor) -> torch.Tensor:
+    """Normalise ``u`` of shape ``(N, C, ...)`` per channel (the decoder's parameter-free BN)."""
+    return F.batch_norm(u, None, None, training=True, eps=BN_EPS)
 
 
 def _noise_like(z: torch.Tensor) -> torch.Tensor:
-    """Standard normal noise for a ``(B, G, n)`` batch, drawn group after group.
+    """Standard normal noise for a ``(B, G, ...)`` batch, drawn group after group.
 
     Drawing in ``(G, B, n)`` order keeps the random stream of a plain implementation that
     corrupts the labeled rows, then the unlabeled rows.
@@ -95,58 +105,68 @@ class LadderOutput(NamedTuple):
 
 
 class Ladder(nn.Module):
-    """Ladder network for classification with fully connected layers.
+    """Ladder network for classification or regression, fully connected or convolutional.
 
-    In training mode ``forward`` takes a batch of ``2 * B`` rows, the ``B`` labeled rows
-    first, and returns a :class:`LadderOutput`. In evaluation mode it takes any number of
-    rows and returns the clean encoder's logits computed with the fixed test-time
+    In training mode ``forward`` takes a batch of ``2 * B`` flat rows, the ``B`` labeled
+    rows first, and returns a :class:`LadderOutput`. In evaluation mode it takes any number
+    of rows and returns the clean encoder's logits computed with the fixed test-time
     statistics set by :meth:`set_test_statistics`.
 
     Parameters
     ----------
-    n_features : int
-        Width of the input layer (layer 0).
-    hidden_layer_sizes : sequence of int
-        Widths of the hidden layers 1..L-1.
-    n_classes : int
-        Width of the softmax layer L.
+    input_shape : int or tuple of int
+        Layer 0: the number of features, or ``(channels, height, width)`` for images (flat
+        rows are reshaped inside, channels first).
+    layers : sequence of int or layer specifications
+        Layers 1..L, the output layer included (its width is the number of classes);
+        an int is a dense layer (see :mod:`sklearn_ladder.layers`).
     denoising_costs : sequence of float of length L + 1
         λ_0..λ_L, the weight of each layer's denoising cost. The decoder is built from
         the top down to the lowest layer with λ > 0 and not below it.
     noise_std : sequence of float of length L + 1
         σ_0..σ_L, standard deviation of the Gaussian noise of the corrupted encoder.
-    combinator : str, default="gauss"
-        Denoising function g of every decoder layer.
+    combinator : str or callable, default="gauss"
+        Denoising function g of every decoder layer (per unit, or per channel for maps).
     activation : str, default="relu"
-        Non-linearity φ of the hidden layers.
+        Non-linearity φ of the hidden dense and convolutional layers.
     output : {"softmax", "linear"}, default="softmax"
         The top layer: class logits fed to a softmax, or linear regression outputs. The
         decoder's top-down signal starts from the corrupted softmax (respectively the
         corrupted outputs), batch-normalised.
+    top_scale : bool, default=True
+        Whether the top layer has the scale γ (the paper drops it for CIFAR-10).
     """
 
     def __init__(
         self,
-        n_features: int,
-        hidden_layer_sizes,
-        n_classes: int,
+        input_shape,
+        layers,
         denoising_costs,
         noise_std,
-        combinator: str = "gauss",
+        combinator="gauss",
         activation: str = "relu",
         output: str = "softmax",
+        top_scale: bool = True,
     ):
         super().__init__()
         if output not in ("softmax", "linear"):
             raise ValueError(f"output must be 'softmax' or 'linear', got {output!r}")
         self.output = output
-        widths = (int(n_features), *map(int, hidden_layer_sizes), int(n_classes))
-        n_layers = len(widths) - 1
+        specs = as_specs(layers)
+        shapes = output_shapes(input_shape, specs)
+        if len(shapes[-1]) != 1:
+            raise ValueError(
+                f"the top layer must output a vector (one value per class or output), but "
+                f"{specs[-1]} outputs maps of shape {shapes[-1]}; end with GlobalMeanPool() "
+                f"or a Dense layer."
+            )
+        n_layers = len(specs)
         if len(denoising_costs) != n_layers + 1 or len(noise_std) != n_layers + 1:
             raise ValueError(
                 f"denoising_costs and noise_std need {n_layers + 1} values (layers 0..{n_layers})"
             )
-        self.widths = widths
+        self.shapes = shapes
+        self.widths = tuple(math.prod(shape) for shape in shapes)
         self.n_layers = n_layers
         self.noise_std = tuple(float(s) for s in noise_std)
         self.activation = activation
@@ -154,48 +174,65 @@ class Ladder(nn.Module):
         lambdas = [float(c) for c in denoising_costs]
         # Python values, not a buffer: reading a device tensor would synchronise every update.
         self.decoded_layers = frozenset(l for l, lam in enumerate(lambdas) if lam > 0)
+        # mappings[l] takes layer l-1 to layer l; channels and their broadcast shapes:
+        self.mappings = [None] + [make_mapping(spec, shapes[l - 1], shapes[l])
+                                  for l, spec in enumerate(specs, start=1)]
+        channels = [shape[0] for shape in shapes]
+        self._channel_shapes = [(shape[0],) + (1,) * (len(shape) - 1) for shape in shapes]
+        top = n_layers
+        # Pooling layers below the top get no β, γ or φ; the top always gets β (logits).
+        self._activated = frozenset(l for l in range(1, top) if self.mappings[l].affine)
 
         # Keyed by layer: weights["l"] (W_l) maps layer l-1 to layer l.
         self.weights = nn.ParameterDict({
-            str(l): nn.Parameter(torch.randn(widths[l - 1], widths[l]) / math.sqrt(widths[l - 1]))
-            for l in range(1, n_layers + 1)
+            str(l): nn.Parameter(weight) for l in range(1, top + 1)
+            if (weight := self.mappings[l].encoder_weight()) is not None
         })
-        self.betas = nn.ParameterDict(
-            {str(l): nn.Parameter(torch.zeros(widths[l])) for l in range(1, n_layers + 1)}
-        )
+        self.betas = nn.ParameterDict({
+            str(l): nn.Parameter(torch.zeros(channels[l]))
+            for l in (*sorted(self._activated), top)
+        })
         self.gammas = nn.ParameterDict({
-            str(l): nn.Parameter(torch.ones(widths[l]))
-            for l in range(1, n_layers + 1)
-            if l == n_layers or activation not in _NEEDS_NO_GAMMA
+            str(l): nn.Parameter(torch.ones(channels[l]))
+            for l in (*sorted(self._activated), top)
+            if (l == top and top_scale) or (l < top and activation not in _NEEDS_NO_GAMMA)
         })
 
         decoded = self.decoded_layers
         self.lowest_decoded = min(decoded) if decoded else None
         # The clean pass only supplies targets and statistics for layers above 0.
         self._needs_clean_pass = any(l > 0 for l in decoded)
-        levels = range(self.lowest_decoded, n_layers + 1) if decoded else range(0)
+        levels = range(self.lowest_decoded, top + 1) if decoded else range(0)
         self.combinators = nn.ModuleDict(
-            {str(l): make_combinator(combinator, widths[l]) for l in levels}
+            {str(l): make_combinator(combinator, channels[l]) for l in levels}
         )
         # decoder_weights[l] maps the reconstruction of layer l down to layer l-1 (V_l).
         self.decoder_weights = nn.ParameterDict({
-            str(l): nn.Parameter(torch.randn(widths[l], widths[l - 1]) / math.sqrt(widths[l]))
-            for l in levels if l > (self.lowest_decoded or 0)
+            str(l): nn.Parameter(weight) for l in levels if l > (self.lowest_decoded or 0)
+            if (weight := self.mappings[l].decoder_weight()) is not None
         })
 
-        for l in range(1, n_layers + 1):
-            self.register_buffer(f"test_mean_{l}", torch.zeros(widths[l]))
-            self.register_buffer(f"test_var_{l}", torch.ones(widths[l]))
+        for l in range(1, top + 1):
+            self.register_buffer(f"test_mean_{l}", torch.zeros(channels[l]))
+            self.register_buffer(f"test_var_{l}", torch.ones(channels[l]))
+
+    def _images(self, x: torch.Tensor) -> torch.Tensor:
+        """Flat rows ``(N, d)`` as ``(N, 1, *input_shape)``: one group."""
+        return x.view(x.shape[0], 1, *self.shapes[0])
+
+    def _weight(self, parameters: nn.ParameterDict, l: int, dtype) -> torch.Tensor | None:
+        key = str(l)
+        return parameters[key].to(dtype) if key in parameters else None
 
     # ------------------------------------------------------------------ encoder
     def _pre_activation(self, l: int, z: torch.Tensor) -> torch.Tensor:
-        """γ_l ⊙ (z_l + β_l): the argument of φ, or the logits at the top."""
-        z = z + self.betas[str(l)]
-        gamma = self.gammas[str(l)] if str(l) in self.gammas else None
-        return z if gamma is None else z * gamma
+        """γ_l ⊙ (z_l + β_l), per channel: the argument of φ, or the logits at the top."""
+        key, shape = str(l), self._channel_shapes[l]
+        z = z + self.betas[key].view(shape)
+        return z * self.gammas[key].view(shape) if key in self.gammas else z
 
     def _encode(self, x: torch.Tensor, noisy: bool, statistics: str = "batch") -> _EncoderPass:
-        """Encoder on ``x`` with rows on axis 0 (shape ``(B, d)`` or ``(B, G, d)``).
+        """Encoder on ``x`` of shape ``(N, G, *input_shape)``: G groups of N rows.
 
         ``statistics`` chooses the normalisation: ``"batch"``, each group with its own batch
         statistics in one fused kernel; ``"batch_stats"``, the same but also returning the
@@ -208,19 +245,22 @@ class Ladder(nn.Module):
         zs, hs, means, variances = [x], [x], [None], [None]
         h = x
         for l in range(1, self.n_layers + 1):
-            z_pre = h @ self.weights[str(l)].to(x.dtype)
+            z_pre = self.mappings[l].down(h, self._weight(self.weights, l, x.dtype))
             mean = var = None
             if statistics == "test":
-                z = _normalize(z_pre, self.test_mean(l).to(x.dtype), self.test_var(l).to(x.dtype))
+                shape = self._channel_shapes[l]
+                z = _normalize(z_pre, self.test_mean(l).to(x.dtype).view(shape),
+                               self.test_var(l).to(x.dtype).view(shape))
             elif statistics == "batch_stats":
                 z, mean, var = _normalize_with_stats(z_pre)
             else:
-                z = _batch_normalize(z_pre)
+                z = _batch_normalize_groups(z_pre)
             if noisy and self.noise_std[l]:
                 z = z + self.noise_std[l] * _noise_like(z)
-            h = self._pre_activation(l, z)
-            if l < self.n_layers:
-                h = self._phi(h)
+            if l in self._activated:
+                h = self._phi(self._pre_activation(l, z))
+            else:
+                h = self._pre_activation(l, z) if l == self.n_layers else z
             zs.append(z)
             hs.append(h)
             means.append(mean)
@@ -234,16 +274,18 @@ class Ladder(nn.Module):
         differently for different numbers of rows, and predictions must not depend on how
         the rows are batched.
         """
-        return self._encode(x.double(), noisy=False, statistics="test").logits
+        return self._encode(self._images(x.double()), noisy=False, statistics="test").logits[:, 0]
 
     @torch.no_grad()
     def features(self, x: torch.Tensor, layer: int) -> torch.Tensor:
-        """Clean activation ``h_layer`` (logits at ``layer = L``), float64, row by row."""
-        return self._encode(x.double(), noisy=False, statistics="test").h[layer]
+        """Clean activation ``h_layer`` (logits at ``layer = L``), float64, row by row,
+        flattened to ``(n, channels * height * width)`` for maps."""
+        encoded = self._encode(self._images(x.double()), noisy=False, statistics="test")
+        return encoded.h[layer][:, 0].flatten(1)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor, noisy: bool = False) -> torch.Tensor:
-        """The decoder's reconstruction ``z_hat_0`` of the input, float64, shape of ``x``.
+        """The decoder's reconstruction ``z_hat_0`` of the flat input rows, float64.
 
         The encoder uses the test-time statistics (and the training noise when ``noisy``);
         the decoder's parameter-free normalisation of ``u`` uses the statistics of the rows
@@ -255,8 +297,9 @@ class Ladder(nn.Module):
                 "λ_0 > 0); this ladder decodes only down to layer "
                 f"{self.lowest_decoded}."
             )
-        encoded = self._encode(x.double(), noisy=noisy, statistics="test")
-        return self._denoise(encoded.z, encoded.logits)[0]
+        encoded = self._encode(self._images(x.double()), noisy=noisy, statistics="test")
+        z_hats = self._denoise([z[:, 0] for z in encoded.z], encoded.logits[:, 0])
+        return z_hats[0].flatten(1)
 
     def test_mean(self, l: int) -> torch.Tensor:
         return getattr(self, f"test_mean_{l}")
@@ -269,14 +312,16 @@ class Ladder(nn.Module):
         """Mean and unbiased variance of each layer's pre-activation on one clean batch.
 
         ``x`` has shape ``(n, d)``. Returns a list over layers 1..L of ``(mean, var)``
-        vectors; averaged over the labeled batches they become the test-time statistics.
+        vectors (one value per unit or channel; a channel's statistics run over the rows
+        and positions); averaged over the labeled batches they become the test-time
+        statistics.
         """
-        n = x.shape[0]
-        encoded = self._encode(x, noisy=False, statistics="batch_stats")
-        return [
-            (mean.reshape(-1), var.reshape(-1) * (n / (n - 1)))
-            for mean, var in zip(encoded.means[1:], encoded.variances[1:])
-        ]
+        encoded = self._encode(self._images(x), noisy=False, statistics="batch_stats")
+        stats = []
+        for shape, mean, var in zip(self.shapes[1:], encoded.means[1:], encoded.variances[1:]):
+            n = x.shape[0] * math.prod(shape[1:])
+            stats.append((mean.reshape(-1), var.reshape(-1) * (n / (n - 1))))
+        return stats
 
     @torch.no_grad()
     def set_test_statistics(self, stats) -> None:
@@ -290,17 +335,26 @@ class Ladder(nn.Module):
         """Reconstructions ``z_hat_l`` from the top down to the lowest decoded layer.
 
         ``z_tilde[l]`` are the corrupted layers and ``logits`` the corrupted top output,
-        rows on axis 0. The top-down signal ``u`` is batch-normalised without parameters.
+        rows on axis 0, no group axis. The top-down signal ``u`` is batch-normalised
+        without parameters, per channel for maps.
         """
         z_hats = {}
         top = torch.softmax(logits, dim=-1) if self.output == "softmax" else logits
         u = _batch_normalize(top)
         for l in range(self.n_layers, self.lowest_decoded - 1, -1):
             if l < self.n_layers:
-                u = _batch_normalize(z_hats[l + 1] @ self.decoder_weights[str(l + 1)]
-                                     .to(u.dtype))
-            z_hats[l] = self.combinators[str(l)](z_tilde[l], u)
+                weight = self._weight(self.decoder_weights, l + 1, u.dtype)
+                u = _batch_normalize(self.mappings[l + 1].up(z_hats[l + 1], weight))
+            z_hats[l] = self._combine(l, z_tilde[l], u)
         return z_hats
+
+    def _combine(self, l: int, z_tilde: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """ẑ_l = g(z̃_l, u_l); for maps, channels last so that g's per-unit parameters act
+        per channel, shared across positions."""
+        g = self.combinators[str(l)]
+        if z_tilde.ndim == 2:
+            return g(z_tilde, u)
+        return g(z_tilde.movedim(1, -1), u.movedim(1, -1)).movedim(-1, 1)
 
     def _decode(self, corrupted: _EncoderPass, clean: _EncoderPass | None,
                 x_clean: torch.Tensor) -> torch.Tensor:
@@ -323,8 +377,9 @@ class Ladder(nn.Module):
             return self.predict_logits(x)
         if x.shape[0] % 2:
             raise ValueError("a training batch holds B labeled then B unlabeled rows")
-        # (2B, d) -> (B, 2, d): row i of each group side by side (one small copy).
-        groups = x.reshape(2, x.shape[0] // 2, x.shape[1]).transpose(0, 1).contiguous()
+        # (2B, d) -> (B, 2, *input_shape): row i of each group side by side (one small copy).
+        groups = (x.reshape(2, x.shape[0] // 2, x.shape[1]).transpose(0, 1).contiguous()
+                  .view(x.shape[0] // 2, 2, *self.shapes[0]))
         corrupted = self._encode(groups, noisy=True)
         if self.lowest_decoded is None:
             denoising = x.new_zeros(self.n_layers + 1)

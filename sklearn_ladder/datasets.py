@@ -1,12 +1,14 @@
-"""Data loading: MNIST from its original IDX files, and semi-supervised targets.
+"""Data loading: MNIST and CIFAR-10 from their original files, and semi-supervised targets.
 
-Nothing is downloaded silently: :func:`load_mnist` reads files from a directory you name
-(or ``$SKLEARN_LADDER_DATA``, or scikit-learn's data home) and says exactly what is
-missing; ``download_if_missing=True`` fetches MNIST from OpenML through scikit-learn.
+Nothing is downloaded silently: :func:`load_mnist` and :func:`load_cifar10` read files
+from a directory you name (or ``$SKLEARN_LADDER_DATA``, or scikit-learn's data home) and
+say exactly what is missing; ``download_if_missing=True`` fetches MNIST from OpenML
+through scikit-learn.
 """
 
 import gzip
 import os
+import pickle
 import zlib
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import numpy as np
 from sklearn.datasets import get_data_home
 from sklearn.utils import Bunch, check_random_state
 
-__all__ = ["load_mnist", "mask_labels", "read_idx"]
+__all__ = ["load_cifar10", "load_mnist", "mask_labels", "read_idx"]
 
 DATA_ENV_VAR = "SKLEARN_LADDER_DATA"
 
@@ -96,12 +98,12 @@ def read_idx(path) -> np.ndarray:
     return np.frombuffer(data, dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
-def _mnist_directory(data_home) -> tuple[Path, str]:
+def _data_directory(data_home, default: str) -> tuple[Path, str]:
     if data_home is not None:
         return Path(data_home), "the data_home argument"
     if os.environ.get(DATA_ENV_VAR):
         return Path(os.environ[DATA_ENV_VAR]), f"${DATA_ENV_VAR}"
-    return Path(get_data_home()) / "mnist", "scikit-learn's data home"
+    return Path(get_data_home()) / default, "scikit-learn's data home"
 
 
 def load_mnist(data_home=None, *, download_if_missing: bool = False) -> Bunch:
@@ -146,7 +148,7 @@ def load_mnist(data_home=None, *, download_if_missing: bool = False) -> Bunch:
     ...
     FileNotFoundError: MNIST files missing in ... (from the data_home argument): ...
     """
-    directory, source = _mnist_directory(data_home)
+    directory, source = _data_directory(data_home, "mnist")
     paths = {key: directory / name for key, name in MNIST_FILES.items()}
     missing = [p.name for p in paths.values() if not p.is_file()]
     if missing and download_if_missing:
@@ -171,6 +173,124 @@ def load_mnist(data_home=None, *, download_if_missing: bool = False) -> Bunch:
         y_train=arrays["train_labels"].astype(np.int64),
         X_test=_scale_pixels(arrays["test_images"]),
         y_test=arrays["test_labels"].astype(np.int64),
+    )
+
+
+CIFAR10_DIRECTORY = "cifar-10-batches-py"
+CIFAR10_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles plain containers and numpy arrays only.
+
+    The CIFAR-10 batches are pickles; a pickle can run any code when loaded, so a file
+    that asks for anything but numpy's array reconstruction is refused.
+    """
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),  # numpy 1 wrote this name
+        ("numpy._core.multiarray", "_reconstruct"),  # numpy 2
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),  # how Python 3 writes bytes into protocol-2 pickles
+    }
+
+    def find_class(self, module, name):
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a data file")
+        if name == "_reconstruct":
+            # The archive's numpy-1 name is deprecated under numpy 2: take whichever exists.
+            try:
+                return super().find_class("numpy._core.multiarray", name)
+            except ImportError:
+                return super().find_class("numpy.core.multiarray", name)
+        return super().find_class(module, name)
+
+
+def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        with open(path, "rb") as f:
+            batch = _ArrayUnpickler(f, encoding="bytes").load()
+        images = np.asarray(batch[b"data"], dtype=np.uint8)
+        labels = np.asarray(batch[b"labels"], dtype=np.int64)
+    except (pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError,
+            AttributeError, IndexError) as exc:
+        raise ValueError(f"{path} is not a CIFAR-10 python batch: {exc!r}") from exc
+    if images.ndim != 2 or images.shape[1] != 3072 or labels.shape != (len(images),):
+        raise ValueError(
+            f"{path} holds images {images.shape} and labels {labels.shape}; expected "
+            f"(n, 3072) and (n,)."
+        )
+    return images, labels
+
+
+def load_cifar10(data_home=None) -> Bunch:
+    """Load CIFAR-10 (50,000 training and 10,000 test images) from its python batches.
+
+    Reads ``data_batch_1`` .. ``data_batch_5`` and ``test_batch`` of the standard
+    "CIFAR-10 python version" archive (``cifar-10-python.tar.gz``, unpacked). Nothing is
+    downloaded. The batches are pickles; only numpy arrays and plain containers are
+    accepted from them.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Directory holding the six batch files, or holding the archive's
+        ``cifar-10-batches-py`` folder. When ``None``, the environment variable
+        ``SKLEARN_LADDER_DATA``, else ``<sklearn data home>/cifar10``.
+
+    Returns
+    -------
+    Bunch
+        ``X_train`` (50000, 3072) and ``X_test`` (10000, 3072) float32 pixels in [0, 1],
+        each row an image of shape (3, 32, 32) flattened channel by channel (use
+        ``input_shape=(3, 32, 32)``); ``y_train`` and ``y_test`` int64 labels 0-9;
+        ``target_names`` the class names.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a batch file is missing; the message lists the files, where it looked and how
+        to get them.
+    ValueError
+        If a file is not a CIFAR-10 batch (or asks to load anything but arrays).
+
+    See Also
+    --------
+    sklearn_ladder.preprocessing.ContrastNormalization, sklearn_ladder.preprocessing.ZCAWhitening :
+        The paper's preprocessing for CIFAR-10, as pipeline steps.
+
+    Examples
+    --------
+    >>> cifar = load_cifar10()  # doctest: +SKIP
+    >>> cifar.X_train.shape, cifar.target_names[:3]  # doctest: +SKIP
+    ((50000, 3072), ['airplane', 'automobile', 'bird'])
+    >>> import tempfile
+    >>> load_cifar10(tempfile.mkdtemp())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: CIFAR-10 files missing in ... (from the data_home argument): ...
+    """
+    directory, source = _data_directory(data_home, "cifar10")
+    if (directory / CIFAR10_DIRECTORY).is_dir():
+        directory = directory / CIFAR10_DIRECTORY
+    missing = [name for name in CIFAR10_FILES if not (directory / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"CIFAR-10 files missing in {directory} (from {source}): {', '.join(missing)}. "
+            f"Unpack the 'CIFAR-10 python version' archive (cifar-10-python.tar.gz from "
+            f"https://www.cs.toronto.edu/~kriz/cifar.html) and pass the directory holding "
+            f"{CIFAR10_DIRECTORY}/ (or its files) as data_home, or set {DATA_ENV_VAR}."
+        )
+    train = [_read_cifar_batch(directory / name) for name in CIFAR10_FILES[:-1]]
+    test_images, test_labels = _read_cifar_batch(directory / "test_batch")
+    return Bunch(
+        X_train=_scale_pixels(np.concatenate([images for images, _ in train])),
+        y_train=np.concatenate([labels for _, labels in train]),
+        X_test=_scale_pixels(test_images),
+        y_test=test_labels,
+        target_names=["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
+                      "horse", "ship", "truck"],
     )
 
 

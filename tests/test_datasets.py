@@ -1,10 +1,11 @@
 import gzip
 import os
+import pickle
 
 import numpy as np
 import pytest
 
-from sklearn_ladder.datasets import MNIST_FILES, load_mnist, mask_labels, read_idx
+from sklearn_ladder.datasets import MNIST_FILES, load_cifar10, load_mnist, mask_labels, read_idx
 
 
 def write_idx(path, array, type_code=0x08, gz=True, header=None, cut=0):
@@ -157,3 +158,61 @@ def test_corrupt_gzip_stream_is_a_clean_error(tmp_path):
     path.write_bytes(bytes(raw[:-6]))
     with pytest.raises(ValueError):
         read_idx(path)
+
+
+def write_cifar(directory, n_per_batch=4, seed=0):
+    """Six small batches in the CIFAR-10 python format; returns the training images."""
+    directory.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    train = []
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        images = rng.integers(0, 256, (n_per_batch, 3072), dtype=np.uint8)
+        labels = rng.integers(0, 10, n_per_batch).tolist()
+        with open(directory / name, "wb") as f:
+            pickle.dump({b"batch_label": b"x", b"data": images, b"labels": labels}, f,
+                        protocol=2)
+        train.append((images, labels))
+    return train
+
+
+def test_load_cifar10_reads_the_python_batches(tmp_path):
+    batches = write_cifar(tmp_path / "cifar-10-batches-py")
+    cifar = load_cifar10(tmp_path)  # the folder of the archive is found inside
+    assert cifar.X_train.shape == (20, 3072) and cifar.X_test.shape == (4, 3072)
+    assert cifar.X_train.dtype == np.float32
+    np.testing.assert_allclose(cifar.X_train[:4] * 255, batches[0][0], atol=1e-4)
+    assert cifar.y_train.tolist() == [k for _, labels in batches[:5] for k in labels]
+    assert cifar.y_test.tolist() == batches[5][1]
+    assert cifar.target_names[0] == "airplane"
+    # Channel-major rows: the first 1024 values of a row are the red plane.
+    red = cifar.X_train.reshape(-1, 3, 32, 32)[0, 0]
+    np.testing.assert_allclose(red.ravel() * 255, batches[0][0][0, :1024], atol=1e-4)
+
+
+def test_load_cifar10_names_missing_files(tmp_path, monkeypatch):
+    write_cifar(tmp_path)
+    os.remove(tmp_path / "data_batch_3")
+    monkeypatch.setenv("SKLEARN_LADDER_DATA", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"data_batch_3.*SKLEARN_LADDER_DATA"):
+        load_cifar10()
+
+
+def test_load_cifar10_refuses_pickles_that_run_code(tmp_path):
+    write_cifar(tmp_path)
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo owned",))
+
+    with open(tmp_path / "test_batch", "wb") as f:
+        pickle.dump({b"data": Evil(), b"labels": []}, f)
+    with pytest.raises(ValueError, match="refusing to load"):
+        load_cifar10(tmp_path)
+
+
+def test_load_cifar10_refuses_wrong_shapes(tmp_path):
+    write_cifar(tmp_path)
+    with open(tmp_path / "test_batch", "wb") as f:
+        pickle.dump({b"data": np.zeros((2, 784), np.uint8), b"labels": [0, 1]}, f)
+    with pytest.raises(ValueError, match=r"expected \(n, 3072\)"):
+        load_cifar10(tmp_path)

@@ -13,7 +13,7 @@ NOISE = [0.3, 0.2, 0.2, 0.2, 0.2]
 
 def test_first_updates_match_the_plain_reference():
     torch.manual_seed(0)
-    ladder = Ladder(WIDTHS[0], WIDTHS[1:-1], WIDTHS[-1], COSTS, NOISE).double().train()
+    ladder = Ladder(WIDTHS[0], WIDTHS[1:], COSTS, NOISE).double().train()
     reference = ReferenceLadder(WIDTHS, COSTS, NOISE).double().load_from(ladder)
     criterion = LadderCost(COSTS).double()
     opt_a = torch.optim.Adam(ladder.parameters(), lr=0.002)

@@ -3,7 +3,7 @@ import torch
 
 from sklearn_ladder._ladder import BN_EPS, Ladder, LadderCost
 
-WIDTHS = (12, [9, 7], 4)  # input, hidden, classes: L = 3
+WIDTHS = (12, [9, 7, 4])  # input, layers 1..3 (4 classes): L = 3
 FULL = [1000.0, 10.0, 0.1, 0.1]
 
 
@@ -37,7 +37,7 @@ def test_gamma_on_softmax_layer_only_for_relu():
 
 def test_weight_init_scale_is_one_over_sqrt_fan_in():
     torch.manual_seed(0)
-    ladder = Ladder(400, [300], 10, [1, 1, 1], [0.3] * 3)
+    ladder = Ladder(400, [300, 10], [1, 1, 1], [0.3] * 3)
     assert ladder.weights["1"].std().item() == pytest.approx(400 ** -0.5, rel=0.05)
     assert ladder.decoder_weights["1"].std().item() == pytest.approx(300 ** -0.5, rel=0.05)
 
@@ -76,7 +76,7 @@ def test_layer_zero_cost_is_unnormalised():
     # Identity combinator at layer 0: C_0 = mean(noise^2) = σ_0^2, even with constant pixels
     # (normalising them would divide by a zero variance).
     torch.manual_seed(0)
-    ladder = Ladder(784, [50], 10, [1.0, 0, 0], [0.3, 0, 0]).train()
+    ladder = Ladder(784, [50, 10], [1.0, 0, 0], [0.3, 0, 0]).train()
     with torch.no_grad():
         ladder.combinators["0"].a.zero_()
         ladder.combinators["0"].a[9] = 1.0

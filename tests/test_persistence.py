@@ -104,7 +104,7 @@ def test_warm_start_refuses_a_different_network(digits_semi):
     X, y, _, _ = digits_semi
     clf = LadderClassifier(**FAST, warm_start=True).fit(X, y)
     clf.set_params(layers=[30, 10])
-    with pytest.raises(ValueError, match=r"hidden_layer_sizes.*changed"):
+    with pytest.raises(ValueError, match=r"layers.*changed"):
         clf.fit(X, y)
 
 

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 import reproduce
 from sklearn.utils import Bunch
 
@@ -15,8 +16,13 @@ def tiny_data():
     return Bunch(X_train=X, y_train=y, X_test=X[::3], y_test=y[::3])
 
 
-def test_runner_writes_json_markdown_and_plot(tmp_path, capsys):
-    rows = reproduce.run_benchmark(["full-100", "supervised-100"], [0, 1], 1, tiny_data(),
+@pytest.fixture
+def tiny(monkeypatch):
+    monkeypatch.setattr(reproduce, "load_data", lambda dataset, data_home: tiny_data())
+
+
+def test_runner_writes_json_markdown_and_plot(tmp_path, capsys, tiny):
+    rows = reproduce.run_benchmark(["full-100", "supervised-100"], [0, 1], 1, None,
                                    "cpu", tmp_path)
     runs = json.loads((tmp_path / "reproduce.json").read_text())["runs"]
     assert len(runs) == 4
@@ -33,9 +39,9 @@ def test_runner_writes_json_markdown_and_plot(tmp_path, capsys):
     assert "test error" in capsys.readouterr().out  # progress is visible
 
 
-def test_runs_accumulate_across_invocations(tmp_path):
-    reproduce.run_benchmark(["gamma-100"], [0], 1, tiny_data(), "cpu", tmp_path)
-    reproduce.run_benchmark(["gamma-100"], [1], 1, tiny_data(), "cpu", tmp_path)
+def test_runs_accumulate_across_invocations(tmp_path, tiny):
+    reproduce.run_benchmark(["gamma-100"], [0], 1, None, "cpu", tmp_path)
+    reproduce.run_benchmark(["gamma-100"], [1], 1, None, "cpu", tmp_path)
     runs = json.loads((tmp_path / "reproduce.json").read_text())["runs"]
     assert sorted(r["seed"] for r in runs) == [0, 1]
     (tmp_path / "reproduce.md").unlink()
@@ -55,3 +61,27 @@ def test_settings_follow_the_paper():
 def test_missing_data_is_reported(tmp_path, capsys):
     assert reproduce.main(["--data-home", str(tmp_path), "--settings", "full-100"]) == 2
     assert "MNIST files missing" in capsys.readouterr().err
+    assert reproduce.main(["--data-home", str(tmp_path), "--settings",
+                           "conv-large-gamma-4000", "--epochs", "1"]) == 2
+    assert "CIFAR-10 files missing" in capsys.readouterr().err
+
+
+def test_conv_and_table5_settings_run(tmp_path, tiny):
+    rows = reproduce.run_benchmark(["conv-small-gamma-100", "g4-100"], [0], 1, None, "cpu",
+                                   tmp_path)
+    assert [r["setting"] for r in rows] == ["g4-100", "conv-small-gamma-100"]
+    runs = json.loads((tmp_path / "reproduce.json").read_text())["runs"]
+    assert all(0 <= r["test_error"] <= 100 for r in runs)
+
+
+def test_conv_and_table5_settings_follow_the_paper():
+    small = reproduce.SETTINGS["conv-small-gamma-100"]
+    assert small["layers"] == "conv-small" and small["input_shape"] == (1, 28, 28)
+    assert small["denoising_costs"] == [0] * 9 + [1] and small["paper_error"] == 0.89
+    large = reproduce.SETTINGS["conv-large-gamma-4000"]
+    assert (large["activation"], large["top_scale"], large["paper_epochs"]) == (
+        "leaky_relu", False, 70)
+    assert large["denoising_costs"][-1] == 4
+    assert reproduce.GROUPS["table5"] == [f"{g}-{n}" for g in ("gauss", "g1", "g2", "g3", "g4")
+                                          for n in (100, 1000)]
+    assert {reproduce.SETTINGS[n]["noise_std"] for n in reproduce.GROUPS["table5"]} == {0.3}
