@@ -14,3 +14,10 @@ def machine_info(device: str = "cpu") -> dict:
     if device.startswith("cuda"):
         info["gpu"] = torch.cuda.get_device_name()
     return info
+
+
+def describe(info: dict) -> str:
+    """One sentence for a result table: the machine of :func:`machine_info`."""
+    return (f"Machine: {info['processor']}, {info['cpu_count']} cores, {info['torch_threads']} "
+            f"torch threads, torch {info['torch']}, device {info['device']}"
+            + (f" ({info['gpu']})" if "gpu" in info else "") + ".")

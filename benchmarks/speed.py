@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from machine import machine_info
+from machine import describe, machine_info
 from reference_ladder import ReferenceLadder
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -200,11 +200,8 @@ def run(device="cpu", batch_size=100, rounds=3, updates=40, skorch_epochs=3,
 
 def markdown(r: dict) -> str:
     ms, frac = r["ms_per_update"], r["achieved_fraction_of_peak"]
-    m = r["machine"]
     lines = [
-        f"Machine: {m['processor']}, {m['cpu_count']} cores, {m['torch_threads']} torch "
-        f"threads, torch {m['torch']}, device {m['device']}"
-        + (f" ({m['gpu']})" if "gpu" in m else "") + ".",
+        describe(r["machine"]),
         f"Paper MLP {r['setting']['layers']}, B = {r['setting']['batch_size']} labeled + "
         f"{r['setting']['batch_size']} unlabeled rows per update; median of "
         f"{r['setting']['rounds']} interleaved rounds; wall time {r['wall_time_s']:.0f} s.",

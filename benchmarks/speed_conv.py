@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from machine import machine_info
+from machine import describe, machine_info
 from speed import fit_timed, make_data, prediction_rows_per_s, update_flops
 
 # name: (estimator parameters, input shape, updates of the paper's schedule)
@@ -60,11 +60,8 @@ def measure(name: str, device: str, batch_size: int, updates: int) -> dict:
 
 
 def markdown(results: list[dict], setting: dict) -> str:
-    m = setting["machine"]
     lines = [
-        f"Machine: {m['processor']}, {m['cpu_count']} cores, {m['torch_threads']} torch "
-        f"threads, torch {m['torch']}, device {m['device']}"
-        + (f" ({m['gpu']})" if "gpu" in m else "") + ".",
+        describe(setting["machine"]),
         f"B = {setting['batch_size']} labeled + {setting['batch_size']} unlabeled rows per "
         f"update; {setting['updates']} timed updates per model after a warm-up epoch.",
         "",
