@@ -236,6 +236,8 @@ def plot(rows: list[dict], path: Path) -> None:
                         label=f"{series} ({epochs} epochs)")
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+    labels = [SETTINGS[r["setting"]]["n_labels"] or 60000 for r in rows]
+    ax.set_xticks(sorted(set(labels)), minor=True)  # label exactly the label counts run
     ax.xaxis.set_minor_formatter(FormatStrFormatter("%g"))
     if all(r["median"] > 0 for r in rows):
         ax.set_yscale("log")
