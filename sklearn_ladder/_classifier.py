@@ -31,10 +31,11 @@ def unlabeled_mask(y: np.ndarray) -> np.ndarray:
 class LadderClassifier(ClassifierMixin, BaseLadder):
     """Semi-supervised Ladder network classifier (Rasmus et al., NIPS 2015).
 
-    A fully connected encoder is trained on the labeled rows (cross-entropy of its
-    corrupted pass) while a decoder learns to denoise every layer of it on all rows,
-    so the unlabeled rows shape the representation. Unlabeled rows are marked by
-    ``y == -1``, as in :class:`sklearn.semi_supervised.SelfTrainingClassifier`.
+    An encoder (fully connected, or convolutional with ``input_shape``) is trained on the
+    labeled rows (cross-entropy of its corrupted pass) while a decoder learns to denoise
+    every layer of it on all rows, so the unlabeled rows shape the representation.
+    Unlabeled rows are marked by ``y == -1``, as in
+    :class:`sklearn.semi_supervised.SelfTrainingClassifier`.
 
     %(parameters)s
     Attributes
@@ -54,6 +55,15 @@ class LadderClassifier(ClassifierMixin, BaseLadder):
     >>> clf = LadderClassifier(layers=[100, 50], max_epochs=3, random_state=0).fit(X, y_semi)
     >>> clf.predict(X[:3]).shape
     (3,)
+
+    The same rows as 1×8×8 images through a small convolutional encoder (the last layer
+    has one unit per class; see :mod:`sklearn_ladder.layers`):
+
+    >>> from sklearn_ladder.layers import Conv, Dense, GlobalMeanPool, MaxPool
+    >>> layers = [Conv(16, 3), MaxPool(2), Conv(10, 1), GlobalMeanPool(), Dense(10)]
+    >>> conv = LadderClassifier(layers, input_shape=(1, 8, 8), max_epochs=1, random_state=0)
+    >>> conv.fit(X, y_semi).predict_proba(X[:3]).shape
+    (3, 10)
     """
 
     _output = "softmax"
