@@ -96,11 +96,14 @@ def test_encoder_and_decoder_shapes_of_every_layer():
         (B, *s) for s in SMALL_SHAPES]
 
 
-def test_conv_large_decoder_reconstructs_every_layer_at_its_shape():
-    layers = PRESETS["conv-large"](10)
-    ladder = _ladder(layers, (3, 32, 32), [1.0], activation="leaky_relu").train()
-    shapes = output_shapes((3, 32, 32), layers)
-    encoded = ladder._encode(torch.rand(2, 2, 3, 32, 32), noisy=True)
+@pytest.mark.parametrize("preset, input_shape", [
+    ("conv-small", (1, 28, 28)), ("conv-large", (3, 32, 32)), ("conv-fc", (1, 28, 28))])
+def test_preset_decoders_reconstruct_every_layer_at_its_shape(preset, input_shape):
+    layers = PRESETS[preset](10)
+    ladder = _ladder(layers, input_shape, [1.0], activation="leaky_relu").train()
+    shapes = output_shapes(input_shape, layers)
+    encoded = ladder._encode(torch.rand(2, 2, *input_shape), noisy=True)
+    assert [tuple(z.shape[2:]) for z in encoded.z] == shapes
     z_hats = ladder._denoise([z[:, 1] for z in encoded.z], encoded.logits[:, 1])
     assert [tuple(z_hats[l].shape[1:]) for l in range(len(shapes))] == shapes
 
