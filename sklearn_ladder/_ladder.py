@@ -175,7 +175,7 @@ class Ladder(nn.Module):
         # Python values, not a buffer: reading a device tensor would synchronise every update.
         self.decoded_layers = frozenset(l for l, lam in enumerate(lambdas) if lam > 0)
         # mappings[l] takes layer l-1 to layer l; channels and their broadcast shapes:
-        self.mappings = [None] + [make_mapping(spec, shapes[l - 1], shapes[l])
+        self.mappings = [None] + [make_mapping(spec, shapes[l - 1])
                                   for l, spec in enumerate(specs, start=1)]
         channels = [shape[0] for shape in shapes]
         self._channel_shapes = [(shape[0],) + (1,) * (len(shape) - 1) for shape in shapes]

@@ -33,15 +33,14 @@ def _merge_groups(h: torch.Tensor) -> torch.Tensor:
 
 
 class _Mapping:
-    """Layer ``l - 1`` (``in_shape``) to layer ``l`` (``out_shape``) and back."""
+    """Layer ``l - 1`` (of shape ``in_shape``) to layer ``l`` and back."""
 
     #: Whether β, γ and the activation follow (pooling layers: not below the top).
     affine = True
 
-    def __init__(self, spec, in_shape: tuple, out_shape: tuple):
+    def __init__(self, spec, in_shape: tuple):
         self.spec = spec
         self.in_shape = in_shape
-        self.out_shape = out_shape
 
     def encoder_weight(self) -> torch.Tensor | None:
         """Initial W_l, or None for a map without weights."""
@@ -124,6 +123,6 @@ _MAPPINGS = {Dense: _DenseMapping, Conv: _ConvMapping, MaxPool: _MaxPoolMapping,
              GlobalMeanPool: _GlobalMeanPoolMapping}
 
 
-def make_mapping(spec, in_shape: tuple, out_shape: tuple) -> _Mapping:
-    """The map of a layer specification between the given shapes."""
-    return _MAPPINGS[type(spec)](spec, tuple(in_shape), tuple(out_shape))
+def make_mapping(spec, in_shape: tuple) -> _Mapping:
+    """The map of a layer specification whose input has shape ``in_shape``."""
+    return _MAPPINGS[type(spec)](spec, tuple(in_shape))

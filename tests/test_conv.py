@@ -148,7 +148,7 @@ def test_gamma_model_builds_only_the_top():
 ])
 def test_each_map_goes_down_and_back_up_to_its_input_shape(spec, in_shape):
     out_shape = output_shapes(in_shape, [spec])[1]
-    mapping = make_mapping(spec, in_shape, out_shape)
+    mapping = make_mapping(spec, in_shape)
     weight, v = mapping.encoder_weight(), mapping.decoder_weight()
     z = mapping.down(torch.rand(4, 2, *in_shape), weight)
     assert z.shape == (4, 2, *out_shape)
@@ -157,7 +157,7 @@ def test_each_map_goes_down_and_back_up_to_its_input_shape(spec, in_shape):
 
 def test_decoder_of_a_valid_conv_is_the_full_convolution():
     # Computed as a transposed convolution: the full convolution with the kernel flipped.
-    mapping = make_mapping(Conv(4, 3), (3, 9, 9), (4, 7, 7))
+    mapping = make_mapping(Conv(4, 3), (3, 9, 9))
     v = mapping.decoder_weight()
     z = torch.rand(2, 4, 7, 7, dtype=torch.double)
     full = F.conv2d(z, v.double().flip(-1, -2).transpose(0, 1), padding=2)
@@ -165,10 +165,10 @@ def test_decoder_of_a_valid_conv_is_the_full_convolution():
 
 
 def test_global_pool_is_inverted_by_broadcasting_and_max_pool_by_nearest_upsampling():
-    pool = make_mapping(GlobalMeanPool(), (2, 3, 3), (2,))
+    pool = make_mapping(GlobalMeanPool(), (2, 3, 3))
     up = pool.up(torch.tensor([[1.0, 2.0]]), None)
     assert torch.equal(up[0, 1], torch.full((3, 3), 2.0))
-    maxpool = make_mapping(MaxPool(2), (1, 4, 4), (1, 2, 2))
+    maxpool = make_mapping(MaxPool(2), (1, 4, 4))
     up = maxpool.up(torch.arange(4.0).view(1, 1, 2, 2), None)[0, 0]
     assert torch.equal(up[:2, :2], torch.zeros(2, 2)) and torch.equal(up[2:, 2:],
                                                                       torch.full((2, 2), 3.0))
@@ -176,7 +176,7 @@ def test_global_pool_is_inverted_by_broadcasting_and_max_pool_by_nearest_upsampl
 
 def test_weight_init_scale_is_one_over_sqrt_fan_in():
     torch.manual_seed(0)
-    conv = make_mapping(Conv(64, 5), (32, 20, 20), (64, 16, 16))
+    conv = make_mapping(Conv(64, 5), (32, 20, 20))
     assert conv.encoder_weight().std().item() == pytest.approx((32 * 25) ** -0.5, rel=0.05)
     assert conv.decoder_weight().std().item() == pytest.approx((64 * 25) ** -0.5, rel=0.05)
 
