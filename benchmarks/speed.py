@@ -68,11 +68,6 @@ def fit_timed(X, y, batch_size, epochs, device, **params) -> tuple[LadderClassif
     return clf, 1000 * sum(durations) / sum(updates)
 
 
-def time_skorch(X, y, batch_size, epochs, device) -> float:
-    """ms per update of LadderClassifier.fit on the paper's MLP."""
-    return fit_timed(X, y, batch_size, epochs, device)[1]
-
-
 def time_loop(step, X, y, index, device) -> float:
     """ms per update of ``step(xb, yb)`` over precomputed batch indices (first 3: warm-up)."""
     X, y = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
@@ -166,7 +161,7 @@ def run(device="cpu", batch_size=100, rounds=3, updates=40, skorch_epochs=3,
     for r in range(rounds):
         times["reference"].append(time_loop(reference, X, y, index, device))
         times["plain"].append(time_loop(plain, X, y, index, device))
-        times["skorch"].append(time_skorch(X, y, batch_size, skorch_epochs, device))
+        times["skorch"].append(fit_timed(X, y, batch_size, skorch_epochs, device)[1])
         print(f"round {r + 1}/{rounds}: " + ", ".join(
             f"{k} {v[-1]:.1f} ms" for k, v in times.items()), flush=True)
     ms = {k: statistics.median(v) for k, v in times.items()}

@@ -339,18 +339,16 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             layers = PRESETS[self.layers](n_outputs)
         else:
             layers = list(self.layers)
-            if len(layers) == 0 or any(isinstance(n, (bool, np.bool_)) for n in layers):
+            if len(layers) == 0:
                 raise ValueError(f"layers must be a non-empty sequence, got {self.layers!r}.")
-            hidden_widths_only = all(isinstance(n, Integral) for n in layers)
-            if hidden_widths_only and min(layers) < 1:
-                raise ValueError(
-                    f"layers must be a non-empty sequence of positive integers (hidden widths), "
-                    f"got {self.layers!r}."
-                )
-            if hidden_widths_only:
+            if all(isinstance(n, Integral) for n in layers):  # hidden widths only
                 layers = [*layers, n_outputs]
-        layers = as_specs(layers)
-        top = output_shapes(input_shape, layers)[-1]
+        # The specifications check themselves (positive widths, no bools, fit to the input).
+        try:
+            layers = as_specs(layers)
+            top = output_shapes(input_shape, layers)[-1]
+        except ValueError as exc:
+            raise ValueError(f"layers={self.layers!r}: {exc}") from exc
         if top != (n_outputs,):
             raise ValueError(
                 f"the last of the layers must output one value per class (output), "
