@@ -141,7 +141,8 @@ def load_data(dataset: str, data_home):
     return data
 
 
-def run_one(name: str, seed: int, epochs: int, data, device: str) -> dict:
+def run_one(name: str, seed: int, epochs: int, data, device: str,
+            fp32_precision: str = "ieee") -> dict:
     """Train one setting with one seed; return the run's record."""
     setting = SETTINGS[name]
     n_labels = setting["n_labels"]
@@ -152,7 +153,7 @@ def run_one(name: str, seed: int, epochs: int, data, device: str) -> dict:
         denoising_costs=setting["denoising_costs"], noise_std=setting["noise_std"],
         combinator=setting["combinator"], activation=setting["activation"],
         top_scale=setting["top_scale"], lr_decay_start=setting["lr_decay_start"],
-        max_epochs=epochs, device=device, random_state=seed,
+        max_epochs=epochs, device=device, fp32_precision=fp32_precision, random_state=seed,
         callbacks=[("test_error", TestErrorPerEpoch(data.X_test, data.y_test))],
     )
     start = time.perf_counter()
@@ -163,7 +164,7 @@ def run_one(name: str, seed: int, epochs: int, data, device: str) -> dict:
             "n_labels": n_labels or len(data.y_train), "test_error": error,
             "error_per_epoch": clf.history_[:, "test_error"], "wall_time_s": wall,
             "updates": sum(clf.history_[:, "train_batch_count"]),
-            "machine": machine_info(device)}
+            "fp32_precision": fp32_precision, "machine": machine_info(device)}
 
 
 def summarize(runs: list[dict]) -> list[dict]:
@@ -262,7 +263,8 @@ def write_results(runs: list[dict], output: Path) -> list[dict]:
     return rows
 
 
-def run_benchmark(names, seeds, epochs, data_home, device, output: Path) -> list[dict]:
+def run_benchmark(names, seeds, epochs, data_home, device, output: Path,
+                  fp32_precision: str = "ieee") -> list[dict]:
     """Run every (setting, seed), saving after each run; return the summary rows."""
     path = output / "reproduce.json"
     rows, datasets = [], {}
@@ -280,7 +282,7 @@ def run_benchmark(names, seeds, epochs, data_home, device, output: Path) -> list
         for seed in seeds:
             print(f"[{time.strftime('%H:%M:%S')}] {name} seed {seed}, {epochs} epochs "
                   f"on {device}", flush=True)
-            record = run_one(name, seed, epochs, data, device)
+            record = run_one(name, seed, epochs, data, device, fp32_precision)
             print(f"  -> test error {record['test_error']:.2f} % "
                   f"in {record['wall_time_s']:.0f} s", flush=True)
             # Re-read: another process may have added runs to the same file meanwhile.
@@ -300,6 +302,8 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=None,
                         help="default: the paper's schedule (150 epochs; 70 for CIFAR-10)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--fp32-precision", default="ieee", choices=["ieee", "bf16"],
+                        help="LadderClassifier's fp32_precision (CPU matrix products)")
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--list", action="store_true", help="list the settings and exit")
@@ -322,7 +326,7 @@ def main(argv=None) -> int:
     if len(epochs) > 1:
         parser.error("these settings have different paper schedules; give --epochs")
     rows = run_benchmark(names, args.seeds, epochs.pop(), args.data_home, args.device,
-                         args.output)
+                         args.output, args.fp32_precision)
     return 0 if rows else 2
 
 

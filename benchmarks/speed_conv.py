@@ -35,8 +35,10 @@ MODELS = {
 }
 
 
-def measure(name: str, device: str, batch_size: int, updates: int) -> dict:
+def measure(name: str, device: str, batch_size: int, updates: int,
+            fp32_precision: str = "ieee") -> dict:
     params, shape, paper_updates = MODELS[name]
+    params = {**params, "fp32_precision": fp32_precision}
     n_features = int(np.prod(shape))
     X, y = make_data(batch_size * updates, n_features, n_labeled=batch_size)
     start = time.perf_counter()
@@ -63,7 +65,8 @@ def markdown(results: list[dict], setting: dict) -> str:
     lines = [
         describe(setting["machine"]),
         f"B = {setting['batch_size']} labeled + {setting['batch_size']} unlabeled rows per "
-        f"update; {setting['updates']} timed updates per model after a warm-up epoch.",
+        f"update; {setting['updates']} timed updates per model after a warm-up epoch; "
+        f"fp32_precision={setting.get('fp32_precision', 'ieee')!r}.",
         "",
         "| model | input | ms / update | GFLOP / update | GFLOP/s | paper schedule (h) | "
         "prediction rows/s |",
@@ -86,12 +89,14 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--updates", type=int, default=20,
                         help="timed updates per model (after a warm-up epoch as long)")
+    parser.add_argument("--fp32-precision", default="ieee", choices=["ieee", "bf16"],
+                        help="LadderClassifier's fp32_precision (CPU products, convolutions)")
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args(argv)
-    results = [measure(name, args.device, args.batch_size, args.updates)
+    results = [measure(name, args.device, args.batch_size, args.updates, args.fp32_precision)
                for name in args.models]
     setting = {"batch_size": args.batch_size, "updates": args.updates,
-               "machine": machine_info(args.device)}
+               "fp32_precision": args.fp32_precision, "machine": machine_info(args.device)}
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "speed-conv.json").write_text(
         json.dumps({"setting": setting, "results": results}, indent=1))

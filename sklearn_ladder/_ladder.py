@@ -43,22 +43,42 @@ _ACTIVATIONS = {
 _NEEDS_NO_GAMMA = {"relu", "leaky_relu"}
 
 
-def _normalize_with_stats(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``z`` of shape ``(N, G, C, ...)`` normalised per group and channel, with its mean and
-    biased variance (over the rows and the spatial axes, kept as size-1 axes).
-
-    Two passes (mean, then centred squares), the centred rows computed once: much faster on
-    CPU than ``torch.var_mean`` and differentiable, for the statistics the decoder reuses.
-    """
-    axes = (0, *range(3, z.ndim))
-    mean = z.mean(dim=axes, keepdim=True)
-    centred = z - mean
-    var = centred.square().mean(dim=axes, keepdim=True)
-    return centred * torch.rsqrt(var + BN_EPS), mean, var
-
-
 def _normalize(z: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
     return (z - mean) * torch.rsqrt(var + BN_EPS)
+
+
+class _BatchNormWithLastGroupStatistics(torch.autograd.Function):
+    """Parameter-free training batch normalisation of ``(N, G·C, ...)`` per channel that
+    also returns the mean and ``1 / sqrt(var + eps)`` of the last group's ``C`` channels,
+    differentiably: the clean pass's statistics, which the decoder reuses.
+
+    The batch-norm kernel computes these statistics anyway; differentiating them here
+    costs a few operations on one group, where recomputing them would cost a graph of its own.
+    """
+
+    @staticmethod
+    def forward(ctx, z, channels):
+        out, mean, inv_std = torch.ops.aten.native_batch_norm(
+            z, None, None, None, None, True, 0.0, BN_EPS)
+        ctx.save_for_backward(z, mean, inv_std)
+        ctx.channels = channels
+        return out, mean[-channels:], inv_std[-channels:]
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out, grad_mean, grad_inv_std):
+        z, mean, inv_std = ctx.saved_tensors
+        grad_z = torch.ops.aten.native_batch_norm_backward(
+            grad_out, z, None, None, None, mean, inv_std, True, BN_EPS, [True, False, False])[0]
+        c = ctx.channels
+        n = z.numel() // z.shape[1]
+        shape = (1, c) + (1,) * (z.ndim - 2)
+        last = grad_z[:, -c:]
+        # ∂mean/∂z_i = 1/n and ∂(var + eps)^(-1/2)/∂z_i = -inv_std³ (z_i - mean) / n.
+        last.add_((grad_mean / n).view(shape))
+        scale = (grad_inv_std * inv_std[-c:].pow(3)).view(shape)
+        last.addcmul_(z[:, -c:] - mean[-c:].view(shape), scale, value=-1.0 / n)
+        return grad_z, None
 
 
 def _batch_normalize_groups(z: torch.Tensor) -> torch.Tensor:
@@ -66,26 +86,38 @@ def _batch_normalize_groups(z: torch.Tensor) -> torch.Tensor:
     return F.batch_norm(z.flatten(1, 2), None, None, training=True, eps=BN_EPS).view_as(z)
 
 
+def _batch_normalize_groups_with_statistics(z: torch.Tensor):
+    """As :func:`_batch_normalize_groups`, with the last group's batch mean and inverse
+    standard deviation per channel (shaped ``(1, C, 1, ...)``, differentiable)."""
+    channels = z.shape[2]
+    out, mean, inv_std = _BatchNormWithLastGroupStatistics.apply(z.flatten(1, 2), channels)
+    shape = (1, channels) + (1,) * (z.ndim - 3)
+    return out.view_as(z), mean.view(shape), inv_std.view(shape)
+
+
 def _batch_normalize(u: torch.Tensor) -> torch.Tensor:
     """Normalise ``u`` of shape ``(N, C, ...)`` per channel (the decoder's parameter-free BN)."""
     return F.batch_norm(u, None, None, training=True, eps=BN_EPS)
 
 
-def _noise_like(z: torch.Tensor) -> torch.Tensor:
-    """Standard normal noise for a ``(B, G, ...)`` batch, drawn group after group.
+def _corrupt(z: torch.Tensor, std: float, n_noisy: int) -> torch.Tensor:
+    """``z`` of shape ``(B, G, ...)`` plus Gaussian noise of std ``std`` on its first
+    ``n_noisy`` groups; the other groups are returned unchanged.
 
-    Drawing in ``(G, B, n)`` order keeps the random stream of a plain implementation that
-    corrupts the labeled rows, then the unlabeled rows.
+    The noise is drawn in ``(G, B, ...)`` order, group after group, which keeps the random
+    stream of a plain implementation that corrupts the labeled rows, then the unlabeled.
     """
-    return torch.randn(z.shape[1], z.shape[0], *z.shape[2:], dtype=z.dtype,
-                       device=z.device).transpose(0, 1)
+    noise = z.new_empty(z.shape[1], z.shape[0], *z.shape[2:])
+    noise[:n_noisy].normal_()
+    noise[n_noisy:].zero_()
+    return torch.add(z, noise.transpose(0, 1), alpha=std)
 
 
 class _EncoderPass(NamedTuple):
     z: list  # z[0] is the (possibly corrupted) input, z[l] the normalised layer l
     h: list  # h[l] the activation of layer l (h[0] = z[0], h[L] the logits)
-    means: list  # batch means of the pre-activations, None at l = 0 or when not asked for
-    variances: list  # biased batch variances, likewise
+    means: list  # last group's batch means of the pre-activations, None at l = 0 or when
+    inv_stds: list  # not asked for; and 1 / sqrt(biased variance + eps), likewise
     logits: torch.Tensor
 
 
@@ -231,32 +263,35 @@ class Ladder(nn.Module):
         z = z + self.betas[key].view(shape)
         return z * self.gammas[key].view(shape) if key in self.gammas else z
 
-    def _encode(self, x: torch.Tensor, noisy: bool, statistics: str = "batch") -> _EncoderPass:
+    def _encode(self, x: torch.Tensor, noisy_groups: int = 0,
+                statistics: str = "batch") -> _EncoderPass:
         """Encoder on ``x`` of shape ``(N, G, *input_shape)``: G groups of N rows.
 
-        ``statistics`` chooses the normalisation: ``"batch"``, each group with its own batch
-        statistics in one fused kernel; ``"batch_stats"``, the same but also returning the
-        statistics, differentiably (the clean pass's, which the decoder reuses); ``"test"``,
-        the fixed test-time statistics, so that every row is processed on its own. Weights
-        follow the dtype of ``x``.
+        The first ``noisy_groups`` groups go through the corrupted encoder, the others
+        through the clean one: both share every matrix product and kernel, and differ only
+        in the noise. ``statistics`` chooses the normalisation: ``"batch"``, each group
+        with its own batch statistics in one fused kernel; ``"batch_stats"``, the same,
+        also returning the last group's statistics, differentiably (the clean pass's,
+        which the decoder reuses); ``"test"``, the fixed test-time statistics, so that
+        every row is processed on its own. Weights follow the dtype of ``x``.
         """
-        if noisy and self.noise_std[0]:
-            x = x + self.noise_std[0] * _noise_like(x)
-        zs, hs, means, variances = [x], [x], [None], [None]
+        if noisy_groups and self.noise_std[0]:
+            x = _corrupt(x, self.noise_std[0], noisy_groups)
+        zs, hs, means, inv_stds = [x], [x], [None], [None]
         h = x
         for l in range(1, self.n_layers + 1):
             z_pre = self.mappings[l].down(h, self._weight(self.weights, l, x.dtype))
-            mean = var = None
+            mean = inv_std = None
             if statistics == "test":
                 shape = self._channel_shapes[l]
                 z = _normalize(z_pre, self.test_mean(l).to(x.dtype).view(shape),
                                self.test_var(l).to(x.dtype).view(shape))
             elif statistics == "batch_stats":
-                z, mean, var = _normalize_with_stats(z_pre)
+                z, mean, inv_std = _batch_normalize_groups_with_statistics(z_pre)
             else:
                 z = _batch_normalize_groups(z_pre)
-            if noisy and self.noise_std[l]:
-                z = z + self.noise_std[l] * _noise_like(z)
+            if noisy_groups and self.noise_std[l]:
+                z = _corrupt(z, self.noise_std[l], noisy_groups)
             if l in self._activated:
                 h = self._phi(self._pre_activation(l, z))
             else:
@@ -264,8 +299,8 @@ class Ladder(nn.Module):
             zs.append(z)
             hs.append(h)
             means.append(mean)
-            variances.append(var)
-        return _EncoderPass(zs, hs, means, variances, h)
+            inv_stds.append(inv_std)
+        return _EncoderPass(zs, hs, means, inv_stds, h)
 
     def predict_logits(self, x: torch.Tensor) -> torch.Tensor:
         """Clean encoder with the fixed test-time statistics: float64 logits (n, n_classes).
@@ -274,13 +309,13 @@ class Ladder(nn.Module):
         differently for different numbers of rows, and predictions must not depend on how
         the rows are batched.
         """
-        return self._encode(self._images(x.double()), noisy=False, statistics="test").logits[:, 0]
+        return self._encode(self._images(x.double()), statistics="test").logits[:, 0]
 
     @torch.no_grad()
     def features(self, x: torch.Tensor, layer: int) -> torch.Tensor:
         """Clean activation ``h_layer`` (logits at ``layer = L``), float64, row by row,
         flattened to ``(n, channels * height * width)`` for maps."""
-        encoded = self._encode(self._images(x.double()), noisy=False, statistics="test")
+        encoded = self._encode(self._images(x.double()), statistics="test")
         return encoded.h[layer][:, 0].flatten(1)
 
     @torch.no_grad()
@@ -297,7 +332,8 @@ class Ladder(nn.Module):
                 "λ_0 > 0); this ladder decodes only down to layer "
                 f"{self.lowest_decoded}."
             )
-        encoded = self._encode(self._images(x.double()), noisy=noisy, statistics="test")
+        encoded = self._encode(self._images(x.double()), noisy_groups=int(noisy),
+                               statistics="test")
         z_hats = self._denoise([z[:, 0] for z in encoded.z], encoded.logits[:, 0])
         return z_hats[0].flatten(1)
 
@@ -316,11 +352,12 @@ class Ladder(nn.Module):
         and positions); averaged over the labeled batches they become the test-time
         statistics.
         """
-        encoded = self._encode(self._images(x), noisy=False, statistics="batch_stats")
+        encoded = self._encode(self._images(x), statistics="batch_stats")
         stats = []
-        for shape, mean, var in zip(self.shapes[1:], encoded.means[1:], encoded.variances[1:]):
+        for shape, mean, inv_std in zip(self.shapes[1:], encoded.means[1:], encoded.inv_stds[1:]):
             n = x.shape[0] * math.prod(shape[1:])
-            stats.append((mean.reshape(-1), var.reshape(-1) * (n / (n - 1))))
+            var = (inv_std.double().reshape(-1).pow(-2) - BN_EPS).clamp_min(0.0)
+            stats.append((mean.reshape(-1), (var * (n / (n - 1))).to(mean.dtype)))
         return stats
 
     @torch.no_grad()
@@ -356,19 +393,19 @@ class Ladder(nn.Module):
             return g(z_tilde, u)
         return g(z_tilde.movedim(1, -1), u.movedim(1, -1)).movedim(-1, 1)
 
-    def _decode(self, corrupted: _EncoderPass, clean: _EncoderPass | None,
-                x_clean: torch.Tensor) -> torch.Tensor:
-        """Unweighted denoising costs C_0..C_L on the unlabeled rows (group 1)."""
-        z_hats = self._denoise([z[:, 1] for z in corrupted.z], corrupted.logits[:, 1])
+    def _decode(self, encoded: _EncoderPass, x_clean: torch.Tensor) -> torch.Tensor:
+        """Unweighted denoising costs C_0..C_L of the unlabeled rows: reconstructions from
+        the corrupted group 1, targets and statistics from the clean group 2."""
+        z_hats = self._denoise([z[:, 1] for z in encoded.z], encoded.logits[:, 1])
         costs = [x_clean.new_zeros(())] * (self.n_layers + 1)
         for l in sorted(self.decoded_layers):
             if l == 0:
                 # Pixels are compared raw: a constant pixel has no variance to divide by.
                 estimate, target = z_hats[0], x_clean
             else:
-                estimate = _normalize(z_hats[l], clean.means[l][:, 0], clean.variances[l][:, 0])
-                target = clean.z[l][:, 0]
-            costs[l] = (estimate - target).square().mean()
+                estimate = (z_hats[l] - encoded.means[l]) * encoded.inv_stds[l]
+                target = encoded.z[l][:, 2]
+            costs[l] = F.mse_loss(estimate, target)
         return torch.stack(costs)
 
     def forward(self, x: torch.Tensor):
@@ -377,18 +414,25 @@ class Ladder(nn.Module):
             return self.predict_logits(x)
         if x.shape[0] % 2:
             raise ValueError("a training batch holds B labeled then B unlabeled rows")
-        # (2B, d) -> (B, 2, *input_shape): row i of each group side by side (one small copy).
-        groups = (x.reshape(2, x.shape[0] // 2, x.shape[1]).transpose(0, 1).contiguous()
-                  .view(x.shape[0] // 2, 2, *self.shapes[0]))
-        corrupted = self._encode(groups, noisy=True)
+        n = x.shape[0] // 2
+        labeled, unlabeled = x[:n], x[n:]
+        # Groups side by side, (B, G, *input_shape), so that one matrix product per layer
+        # serves them all: the labeled and unlabeled rows for the corrupted encoder and,
+        # when a hidden layer is decoded, the unlabeled rows again for the clean encoder.
+        # The supervised baseline has no use for the unlabeled rows.
+        if self.lowest_decoded is None:
+            parts = [labeled]
+        else:
+            parts = [labeled, unlabeled, unlabeled] if self._needs_clean_pass else [labeled,
+                                                                                   unlabeled]
+        groups = torch.stack(parts, dim=1).view(n, len(parts), *self.shapes[0])
+        encoded = self._encode(groups, noisy_groups=min(len(parts), 2),
+                               statistics="batch_stats" if self._needs_clean_pass else "batch")
         if self.lowest_decoded is None:
             denoising = x.new_zeros(self.n_layers + 1)
         else:
-            x_unlabeled = groups[:, 1]
-            clean = (self._encode(x_unlabeled[:, None], noisy=False, statistics="batch_stats")
-                     if self._needs_clean_pass else None)
-            denoising = self._decode(corrupted, clean, x_unlabeled)
-        return LadderOutput(corrupted.logits[:, 0], denoising)
+            denoising = self._decode(encoded, groups[:, 1])
+        return LadderOutput(encoded.logits[:, 0], denoising)
 
 
 class LadderCost(nn.Module):

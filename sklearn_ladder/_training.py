@@ -9,10 +9,13 @@ adds what the ladder needs on top of it:
 - the paper's learning-rate schedule (constant, then linear decay to 0);
 - the per-epoch mean of every cost term in ``history``, and a stop with a clear error as
   soon as a term is not finite;
+- on the CPU, freed buffers kept for the next update rather than returned to the kernel
+  (see :mod:`._allocator`);
 - the test-time batch statistics computed from the clean labeled path at the end of
   training (also after a KeyboardInterrupt, which skorch turns into a normal end).
 """
 
+import contextlib
 import math
 
 import numpy as np
@@ -21,8 +24,10 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 from torch.utils.data import Dataset
 
+from ._allocator import retain_freed_memory
+
 __all__ = ["CostTerms", "HeldOutScore", "LadderNet", "LinearDecayLR", "RowData",
-           "labeled_rows", "mark_unlabeled"]
+           "labeled_rows", "mark_unlabeled", "onednn_fp32_precision"]
 
 # Rows per forward pass at prediction time: evaluation is row-wise, so only memory matters.
 PREDICT_CHUNK = 4096
@@ -121,6 +126,24 @@ class _SequentialBatches:
             stop = start + self.batch_size
             yield self.data.X[start:stop], (None if self.data.y is None
                                             else self.data.y[start:stop])
+
+
+@contextlib.contextmanager
+def onednn_fp32_precision(precision: str):
+    """oneDNN's internal precision of float32 matrix products and convolutions (CPU), set
+    for the block and restored after; ``"ieee"`` leaves torch's global settings alone."""
+    if precision == "ieee":
+        yield
+        return
+    backends = (torch.backends.mkldnn.matmul, torch.backends.mkldnn.conv)
+    saved = [backend.fp32_precision for backend in backends]
+    for backend in backends:
+        backend.fp32_precision = precision
+    try:
+        yield
+    finally:
+        for backend, value in zip(backends, saved):
+            backend.fp32_precision = value
 
 
 class LinearDecayLR(Callback):
@@ -236,11 +259,15 @@ class LadderNet(NeuralNet):
         :class:`~sklearn_ladder._ladder.LadderCost`.
     sampler_seed : int
         Seed of the batch sampler; continued training draws new batches.
+    fp32_precision : {"ieee", "bf16"}
+        oneDNN's internal precision for the float32 matrix products and convolutions of
+        each CPU update (forward and backward), restored after the update.
     """
 
-    def __init__(self, *args, sampler_seed=0, **kwargs):
+    def __init__(self, *args, sampler_seed=0, fp32_precision="ieee", **kwargs):
         super().__init__(*args, **kwargs)
         self.sampler_seed = sampler_seed
+        self.fp32_precision = fp32_precision
 
     def get_dataset(self, X, y=None):
         if isinstance(X, RowData):
@@ -278,10 +305,11 @@ class LadderNet(NeuralNet):
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, yi = batch
-        output = self.infer(Xi, **fit_params)
-        terms = self.criterion_.terms(output, yi)
-        loss = terms.sum()
-        loss.backward()
+        with onednn_fp32_precision(self.fp32_precision):
+            output = self.infer(Xi, **fit_params)
+            terms = self.criterion_.terms(output, yi)
+            loss = terms.sum()
+            loss.backward()
         return {"loss": loss, "y_pred": output.logits, "cost_terms": terms.detach()}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -289,6 +317,11 @@ class LadderNet(NeuralNet):
             return self.criterion_(y_pred, y_true)
         # Validation rows are all labeled and y_pred are test-time outputs.
         return self.criterion_.supervised_cost(y_pred, y_true)
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        if torch.device(self.device).type == "cpu":
+            retain_freed_memory()
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         super().on_train_end(net, X=X, y=y, **kwargs)

@@ -19,16 +19,48 @@ def test_gauss_initial_output_is_zero():
     assert torch.equal(g(z, u), torch.zeros(5, 7))
 
 
+def _equation_2(z, u, a):
+    mu = a[0] * torch.sigmoid(a[1] * u + a[2]) + a[3] * u + a[4]
+    v = a[5] * torch.sigmoid(a[6] * u + a[7]) + a[8] * u + a[9]
+    return (z - mu) * v + mu
+
+
 def test_gauss_matches_equation_2():
     torch.manual_seed(0)
     g = GaussCombinator(3)
     with torch.no_grad():
         g.a.copy_(torch.randn(10, 3))
     z, u = torch.randn(4, 3), torch.randn(4, 3)
-    a = g.a.detach()
-    mu = a[0] * torch.sigmoid(a[1] * u + a[2]) + a[3] * u + a[4]
-    v = a[5] * torch.sigmoid(a[6] * u + a[7]) + a[8] * u + a[9]
-    torch.testing.assert_close(g(z, u), (z - mu) * v + mu)
+    torch.testing.assert_close(g(z, u), _equation_2(z, u, g.a.detach()))
+
+
+@pytest.mark.parametrize("z_shape, u_shape", [
+    ((6, 5), (6, 5)),  # dense layer
+    ((3, 4, 2, 5), (3, 4, 2, 5)),  # feature maps, channels last
+    ((6, 2, 5), (6, 1, 5)),  # u broadcast across groups
+])
+def test_gauss_gradients_match_autograd_of_equation_2(z_shape, u_shape):
+    # The hand-written backward pass against autograd through the plain formula, float64.
+    torch.manual_seed(0)
+    g = GaussCombinator(5).double()
+    with torch.no_grad():
+        g.a.copy_(torch.randn(10, 5))
+    z = torch.randn(z_shape, dtype=torch.double, requires_grad=True)
+    u = torch.randn(u_shape, dtype=torch.double, requires_grad=True)
+    weights = torch.randn(z_shape, dtype=torch.double)
+    got = torch.autograd.grad((g(z, u) * weights).sum(), (z, u, g.a))
+    expected = torch.autograd.grad((_equation_2(z, u, g.a) * weights).sum(), (z, u, g.a))
+    for name, a, b in zip(("z_tilde", "u", "a"), got, expected):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12, msg=name)
+    assert torch.autograd.gradcheck(lambda z, u: g(z, u), (z, u))
+
+
+def test_gauss_needs_no_gradient_for_a_constant_input():
+    # Layer 0's z_tilde is the corrupted input, which needs no gradient.
+    g = GaussCombinator(3)
+    u = torch.randn(4, 3, requires_grad=True)
+    g(torch.randn(4, 3), u).sum().backward()
+    assert u.grad is not None and g.a.grad.shape == (10, 3)
 
 
 def test_gauss_with_unit_v_and_zero_mu_is_identity():

@@ -89,7 +89,7 @@ def test_encoder_and_decoder_shapes_of_every_layer():
     ladder = _ladder(SMALL, (1, 8, 8), [1.0]).train()
     B = 5
     x = torch.rand(B, 2, 1, 8, 8)
-    encoded = ladder._encode(x, noisy=True)
+    encoded = ladder._encode(x, noisy_groups=2)
     assert [tuple(z.shape) for z in encoded.z] == [(B, 2, *s) for s in SMALL_SHAPES]
     z_hats = ladder._denoise([z[:, 1] for z in encoded.z], encoded.logits[:, 1])
     assert [tuple(z_hats[l].shape) for l in range(len(SMALL_SHAPES))] == [
@@ -102,7 +102,7 @@ def test_preset_decoders_reconstruct_every_layer_at_its_shape(preset, input_shap
     layers = PRESETS[preset](10)
     ladder = _ladder(layers, input_shape, [1.0], activation="leaky_relu").train()
     shapes = output_shapes(input_shape, layers)
-    encoded = ladder._encode(torch.rand(2, 2, *input_shape), noisy=True)
+    encoded = ladder._encode(torch.rand(2, 2, *input_shape), noisy_groups=2)
     assert [tuple(z.shape[2:]) for z in encoded.z] == shapes
     z_hats = ladder._denoise([z[:, 1] for z in encoded.z], encoded.logits[:, 1])
     assert [tuple(z_hats[l].shape[1:]) for l in range(len(shapes))] == shapes
@@ -112,7 +112,7 @@ def test_each_group_and_channel_has_its_own_statistics():
     ladder = _ladder(SMALL, (1, 8, 8), [0.0]).train()
     x = torch.rand(6, 2, 1, 8, 8)
     x[:, 0] *= 5.0  # the labeled group on another scale
-    z = ladder._encode(x, noisy=False).z[1].double()  # (6, 2, 8, 6, 6)
+    z = ladder._encode(x).z[1].double()  # (6, 2, 8, 6, 6)
     torch.testing.assert_close(z.mean(dim=(0, 3, 4)), torch.zeros(2, 8, dtype=torch.double),
                                atol=1e-5, rtol=0)
     torch.testing.assert_close(z.var(dim=(0, 3, 4), unbiased=False),

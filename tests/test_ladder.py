@@ -1,7 +1,13 @@
 import pytest
 import torch
 
-from sklearn_ladder._ladder import BN_EPS, Ladder, LadderCost
+from sklearn_ladder._ladder import (
+    BN_EPS,
+    Ladder,
+    LadderCost,
+    _batch_normalize_groups_with_statistics,
+    _corrupt,
+)
 
 WIDTHS = (12, [9, 7, 4])  # input, layers 1..3 (4 classes): L = 3
 FULL = [1000.0, 10.0, 0.1, 0.1]
@@ -64,7 +70,7 @@ def test_labeled_and_unlabeled_rows_use_their_own_statistics():
     shifted[16:] = shifted[16:] * 5 + 3  # change only the unlabeled rows
     # The labeled rows' logits depend on labeled statistics only.
     torch.testing.assert_close(ladder(x).logits, ladder(shifted).logits)
-    encoded = ladder._encode(x.reshape(2, 16, -1).transpose(0, 1), noisy=False)
+    encoded = ladder._encode(x.reshape(2, 16, -1).transpose(0, 1))
     for z in encoded.z[1:]:
         torch.testing.assert_close(z.mean(dim=0), torch.zeros_like(z.mean(dim=0)),
                                    atol=1e-5, rtol=0)
@@ -92,9 +98,13 @@ def test_hidden_cost_normalises_z_hat_with_clean_unlabeled_statistics():
     out = ladder(x)
     # With zero noise and the initial combinator, z_hat = 0, so the estimate is
     # -mean/std of the clean unlabeled top pre-activations, the target is their z.
-    clean = ladder._encode(x[16:, None], noisy=False, statistics="batch_stats")
-    mean, var = clean.means[3][:, 0], clean.variances[3][:, 0]
-    expected = ((-mean / torch.sqrt(var + BN_EPS)) - clean.z[3][:, 0]).square().mean()
+    h = x[16:]
+    for l in (1, 2, 3):
+        z_pre = h @ ladder.weights[str(l)]
+        mean, var = z_pre.mean(0), z_pre.var(0, unbiased=False)
+        z = (z_pre - mean) / torch.sqrt(var + BN_EPS)
+        h = torch.relu(z + ladder.betas[str(l)])
+    expected = (-mean / torch.sqrt(var + BN_EPS) - z).square().mean()
     torch.testing.assert_close(out.denoising[3], expected)
 
 
@@ -118,6 +128,48 @@ def test_evaluation_is_row_wise_with_fixed_statistics():
     whole = ladder(x)
     pieces = torch.cat([ladder(x[i:i + 5]) for i in range(0, len(x), 5)])
     torch.testing.assert_close(whole, pieces)
+
+
+@pytest.mark.parametrize("shape", [(7, 3, 4), (5, 3, 2, 3, 3)])
+def test_batch_norm_statistics_are_differentiable_like_the_formula(shape):
+    # The last group's mean and 1/std come from the batch-norm kernel, with a hand-written
+    # gradient; compare with autograd through the plain formula, float64.
+    torch.manual_seed(0)
+    z = torch.randn(shape, dtype=torch.double, requires_grad=True)
+    axes = (0, *range(3, len(shape)))
+    weights = [torch.randn(shape, dtype=torch.double), torch.randn(shape[2], dtype=torch.double),
+               torch.randn(shape[2], dtype=torch.double)]
+
+    def combined(out, mean, inv_std):
+        return ((out * weights[0]).sum() + (mean.flatten() * weights[1]).sum()
+                + (inv_std.flatten() * weights[2]).sum())
+
+    out, mean, inv_std = _batch_normalize_groups_with_statistics(z)
+    plain_mean = z.mean(axes, keepdim=True)
+    plain_var = (z - plain_mean).square().mean(axes, keepdim=True)
+    plain = ((z - plain_mean) / torch.sqrt(plain_var + BN_EPS), plain_mean[:, -1],
+             torch.rsqrt(plain_var[:, -1] + BN_EPS))
+    for got, expected in zip((out, mean, inv_std), plain):
+        torch.testing.assert_close(got, expected.reshape(got.shape))
+    grad, = torch.autograd.grad(combined(out, mean, inv_std), z)
+    expected_grad, = torch.autograd.grad(combined(*plain), z)
+    torch.testing.assert_close(grad, expected_grad, rtol=1e-10, atol=1e-10)
+    assert torch.autograd.gradcheck(lambda t: _batch_normalize_groups_with_statistics(t), (z,))
+
+
+def test_corruption_leaves_the_clean_groups_untouched():
+    torch.manual_seed(0)
+    z = torch.randn(50, 3, 4)
+    out = _corrupt(z, 0.5, 2)
+    assert torch.equal(out[:, 2], z[:, 2])
+    noise = (out[:, :2] - z[:, :2]) / 0.5
+    assert abs(noise.mean()) < 0.15 and abs(noise.std() - 1) < 0.15
+    # The same draws as a plain corruption of the first two groups, group after group.
+    torch.manual_seed(1)
+    corrupted = _corrupt(z, 0.5, 2)
+    torch.manual_seed(1)
+    plain = z[:, :2] + 0.5 * torch.randn(2, 50, 4).transpose(0, 1)
+    torch.testing.assert_close(corrupted[:, :2], plain)
 
 
 def test_clean_batch_statistics_are_unbiased():

@@ -2,7 +2,22 @@
 
 import json
 
+import speed
 import speed_conv
+
+
+def test_speed_writes_json_and_table(tmp_path):
+    # Two rounds of three updates of the paper's MLP (20 features): every row and ratio.
+    result = speed.run(rounds=2, updates=3, skorch_epochs=2, n_features=20, output=tmp_path)
+    assert set(result["ms_per_update"]) == {"reference", "plain", "skorch", "skorch_bf16"}
+    assert all(v > 0 for v in result["ms_per_update"].values())
+    assert len(result["speedup_vs_reference_rounds"]) == 2
+    # The ladder skips the clean pass of the labeled rows: fewer FLOPs than the reference.
+    gflop = result["matmul_gflop_per_update"]
+    assert gflop["ladder"] < gflop["reference"]
+    table = (tmp_path / "speed.md").read_text()
+    assert "| eager reference |" in table and 'fp32_precision="bf16"' in table
+    assert json.loads((tmp_path / "speed.json").read_text())["setting"]["rounds"] == 2
 
 
 def test_speed_conv_writes_json_and_table(tmp_path):

@@ -1,8 +1,13 @@
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
 
 from sklearn_ladder import LadderClassifier
+from sklearn_ladder._allocator import retain_freed_memory
 from sklearn_ladder._training import LinearDecayLR, RowData, SemiSupervisedBatches
 
 
@@ -125,3 +130,73 @@ def test_divergence_stops_at_the_first_bad_update_on_cpu(digits_semi):
     with pytest.raises(FloatingPointError):
         clf.fit(X * 1e20, y)
     assert counter.n == 0  # stopped inside the first update's callbacks, before ours ran
+
+
+_FAULTS_PER_UPDATE = """
+import resource, sys, torch
+from sklearn_ladder._allocator import retain_freed_memory
+from sklearn_ladder._ladder import Ladder, LadderCost
+if sys.argv[1] == "retain":
+    assert retain_freed_memory()
+torch.manual_seed(0)
+costs = [1000, 10, 0.1, 0.1, 0.1, 0.1, 0.1]
+ladder = Ladder(784, [1000, 500, 250, 250, 250, 10], costs, [0.3] * 7).train()
+cost, optimizer = LadderCost(costs), torch.optim.Adam(ladder.parameters(), fused=True)
+x, y = torch.rand(200, 784), torch.arange(100) % 10
+def update():
+    optimizer.zero_grad()
+    cost(ladder(x), y).backward()
+    optimizer.step()
+for _ in range(5):
+    update()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(10):
+    update()
+print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 10)
+"""
+
+
+@pytest.mark.skipif(not retain_freed_memory(), reason="glibc's malloc only")
+def test_training_updates_reuse_freed_memory():
+    # In fresh processes: without the setting, each update of the paper's network touches
+    # thousands of fresh pages (memory freed to the kernel and mapped again); with it,
+    # almost none.
+    def faults(mode):
+        run = subprocess.run([sys.executable, "-c", _FAULTS_PER_UPDATE, mode],
+                             capture_output=True, text=True, check=True,
+                             env={**os.environ, "OMP_NUM_THREADS": "1"})
+        return float(run.stdout)
+
+    retained, default = faults("retain"), faults("default")
+    assert retained < 0.1 * default
+
+
+def test_cpu_training_sets_the_allocator(digits_semi):
+    retain_freed_memory.cache_clear()
+    X, y, _, _ = digits_semi
+    LadderClassifier([20], max_epochs=1, random_state=0).fit(X, y)
+    assert retain_freed_memory.cache_info().misses == 1
+
+
+def test_bf16_precision_trains_like_ieee_and_restores_torch_settings(digits_semi):
+    X, y, X_test, y_test = digits_semi
+    before = torch.backends.mkldnn.matmul.fp32_precision
+    fits = {precision: LadderClassifier([40], max_epochs=4, fp32_precision=precision,
+                                        random_state=0).fit(X, y)
+            for precision in ("ieee", "bf16")}
+    assert torch.backends.mkldnn.matmul.fp32_precision == before
+    ieee, bf16 = (np.asarray(fits[p].history_[:, "train_loss"]) for p in ("ieee", "bf16"))
+    np.testing.assert_allclose(bf16, ieee, rtol=0.02)
+    if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        assert not np.array_equal(bf16, ieee)  # the setting reached the products
+    scores = {p: fit.score(X_test, y_test) for p, fit in fits.items()}
+    assert abs(scores["bf16"] - scores["ieee"]) < 0.05
+
+
+def test_bf16_precision_is_refused_off_the_cpu(digits_semi, monkeypatch):
+    import sklearn_ladder._base as base
+
+    monkeypatch.setattr(base, "_resolve_device", lambda device: "cuda")
+    X, y, _, _ = digits_semi
+    with pytest.raises(ValueError, match="fp32_precision='bf16' sets oneDNN"):
+        LadderClassifier([8], max_epochs=1, fp32_precision="bf16").fit(X, y)
