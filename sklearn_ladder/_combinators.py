@@ -66,7 +66,7 @@ class _GaussDenoiser(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad):
         u, a, s1, s2, v, centred = ctx.saved_tensors
-        a1, a2, a4, a6, a7, a9 = a[[0, 1, 3, 5, 6, 8]]  # the biases a3, a5, a8, a10 drop out
+        a1, a2, _a3, a4, _a5, a6, a7, _a8, a9, _a10 = a  # the biases drop out
         grad_z = grad * v
         grad_v = grad * centred
         grad_mu = grad - grad_z  # ∂ẑ/∂μ = 1 - v
@@ -75,12 +75,12 @@ class _GaussDenoiser(torch.autograd.Function):
         grad_u = None
         if ctx.needs_input_grad[1]:
             grad_u = (grad_p1 * a2).addcmul_(grad_p2, a7).addcmul_(grad_mu, a4).addcmul_(grad_v, a9)
-        grad_a = a.new_empty(a.shape)
         rows = tuple(range(grad.ndim - 1))  # every axis but the units'
-        factors = ((grad_mu, s1), (grad_p1, u), (grad_p1, None), (grad_mu, u), (grad_mu, None),
-                   (grad_v, s2), (grad_p2, u), (grad_p2, None), (grad_v, u), (grad_v, None))
-        for k, (g, x) in enumerate(factors):
-            torch.sum(g if x is None else g * x, rows, out=grad_a[k])
+        grad_a = torch.stack([
+            (grad_mu * s1).sum(rows), (grad_p1 * u).sum(rows), grad_p1.sum(rows),
+            (grad_mu * u).sum(rows), grad_mu.sum(rows), (grad_v * s2).sum(rows),
+            (grad_p2 * u).sum(rows), grad_p2.sum(rows), (grad_v * u).sum(rows), grad_v.sum(rows),
+        ])
         return (grad_z if ctx.needs_input_grad[0] else None), grad_u, grad_a
 
 
