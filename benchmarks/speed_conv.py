@@ -66,7 +66,7 @@ def markdown(results: list[dict], setting: dict) -> str:
         describe(setting["machine"]),
         f"B = {setting['batch_size']} labeled + {setting['batch_size']} unlabeled rows per "
         f"update; {setting['updates']} timed updates per model after a warm-up epoch; "
-        f"fp32_precision={setting.get('fp32_precision', 'ieee')!r}.",
+        f"fp32_precision={setting['fp32_precision']!r}.",
         "",
         "| model | input | ms / update | GFLOP / update | GFLOP/s | paper schedule (h) | "
         "prediction rows/s |",

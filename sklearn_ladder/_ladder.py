@@ -416,23 +416,17 @@ class Ladder(nn.Module):
             raise ValueError("a training batch holds B labeled then B unlabeled rows")
         n = x.shape[0] // 2
         labeled, unlabeled = x[:n], x[n:]
+        if self.lowest_decoded is None:  # the supervised baseline: no unlabeled rows needed
+            encoded = self._encode(self._images(labeled), noisy_groups=1)
+            return LadderOutput(encoded.logits[:, 0], x.new_zeros(self.n_layers + 1))
         # Groups side by side, (B, G, *input_shape), so that one matrix product per layer
         # serves them all: the labeled and unlabeled rows for the corrupted encoder and,
         # when a hidden layer is decoded, the unlabeled rows again for the clean encoder.
-        # The supervised baseline has no use for the unlabeled rows.
-        if self.lowest_decoded is None:
-            parts = [labeled]
-        else:
-            parts = [labeled, unlabeled, unlabeled] if self._needs_clean_pass else [labeled,
-                                                                                   unlabeled]
+        parts = [labeled, unlabeled, *([unlabeled] if self._needs_clean_pass else [])]
         groups = torch.stack(parts, dim=1).view(n, len(parts), *self.shapes[0])
-        encoded = self._encode(groups, noisy_groups=min(len(parts), 2),
+        encoded = self._encode(groups, noisy_groups=2,
                                statistics="batch_stats" if self._needs_clean_pass else "batch")
-        if self.lowest_decoded is None:
-            denoising = x.new_zeros(self.n_layers + 1)
-        else:
-            denoising = self._decode(encoded, groups[:, 1])
-        return LadderOutput(encoded.logits[:, 0], denoising)
+        return LadderOutput(encoded.logits[:, 0], self._decode(encoded, groups[:, 1]))
 
 
 class LadderCost(nn.Module):

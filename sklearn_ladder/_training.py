@@ -10,7 +10,8 @@ adds what the ladder needs on top of it:
 - the per-epoch mean of every cost term in ``history``, and a stop with a clear error as
   soon as a term is not finite;
 - on the CPU, freed buffers kept for the next update rather than returned to the kernel
-  (see :mod:`._allocator`);
+  (see :mod:`._allocator`), and oneDNN's float32 precision set per update when asked for
+  (``fp32_precision``);
 - the test-time batch statistics computed from the clean labeled path at the end of
   training (also after a KeyboardInterrupt, which skorch turns into a normal end).
 """
