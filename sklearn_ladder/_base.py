@@ -8,7 +8,9 @@ supplies the head (``_output``, ``_supervised_cost``) and its targets
 (``_prepare_targets``, ``_target_signature``, ``_held_out_score``).
 """
 
+import inspect
 import warnings
+from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,27 +21,21 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     _fit_context,
+    is_classifier,
 )
 from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing, check_consistent_length, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 
 from ._combinators import COMBINATOR_NAMES
-from ._ladder import Ladder, LadderCost
-from ._training import (
-    CostTerms,
-    HeldOutScore,
-    LadderNet,
-    LinearDecayLR,
-    labeled_rows,
-    mark_unlabeled,
-)
+from ._training import HeldOutScore, LadderNet
+from ._unlabeled import labeled_rows, mark_unlabeled
 from .layers import PRESETS, as_specs, output_shapes
 
-__all__ = ["ATTRIBUTES_DOC", "PARAMETERS_DOC", "BaseLadder", "fill_docstring"]
+__all__ = ["SHARED_PARAMETERS", "BaseLadder", "make_init"]
 
 # Sparse input is densified up to this many entries (1 GiB of float32), refused above.
 MAX_DENSE_ENTRIES = 2**28
@@ -112,144 +108,93 @@ def _same(a, b) -> bool:
     return np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
 
 
-def _resolve_device(device: str) -> str:
-    if device == "auto":
+def _resolve_device(device) -> str:
+    """The torch device to use, checked: "auto", "cpu", "cuda", "cuda:N" or a torch.device."""
+    if isinstance(device, str) and device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(f"device={device!r} is not a torch device; use 'cpu', 'cuda', "
+                         "'cuda:N', a torch.device or 'auto'.") from exc
+    if resolved.type not in ("cpu", "cuda"):
+        raise ValueError(f"device={device!r}: ladders train on 'cpu' or 'cuda' devices.")
+    if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
-            "device='cuda' was asked for but torch sees no CUDA device (torch "
+            f"device={device!r} was asked for but torch sees no CUDA device (torch "
             f"{torch.__version__}); use device='cpu' or device='auto'."
         )
-    return device
+    if resolved.index is not None and resolved.index >= max(torch.cuda.device_count(), 1):
+        raise ValueError(f"device={device!r}, but torch sees {torch.cuda.device_count()} "
+                         "CUDA device(s).")
+    return str(resolved)
 
 
-
-# The parameters' documentation, shared by the estimators' docstrings.
-PARAMETERS_DOC = """    Parameters
-    ----------
-    layers : sequence of int, str or sequence of layer specifications, \
-            default=(1000, 500, 250, 250, 250)
-        The encoder. A sequence of int gives the widths of fully connected hidden layers;
-        the input and output widths come from the data, so the default is the paper's
-        784-1000-500-250-250-250-10 network on MNIST, and ``len(layers) = L - 1`` hidden
-        layers make layers 0..L (input to softmax). For images, a preset name
-        (``"conv-small"``, ``"conv-large"``, ``"conv-fc"``: the paper's Tables 2-3) or a
-        list of :mod:`sklearn_ladder.layers` specifications (``Conv``, ``MaxPool``,
-        ``GlobalMeanPool``, ``Dense``) describes every layer above the input, the output
-        layer included: its width must equal the number of classes (outputs). Every
-        layer, pooling included, counts in ``denoising_costs`` and ``noise_std``.
-    input_shape : tuple of int (channels, height, width), default=None
-        Shape of one image, for convolutional layers: each row of ``X`` holds
-        ``channels * height * width`` values, channel after channel, each row-major (as
-        ``images.reshape(n, -1)`` gives for an ``(n, channels, height, width)`` array).
-        ``None`` for flat feature vectors.
-    mode : {"full", "gamma", "bottom", "supervised"}, default="full"
-        Which layers get a denoising cost: every layer (the full ladder), the top layer
-        only (the paper's Γ-model), the input only, or none (the encoder alone, the
-        paper's supervised baseline, which builds no decoder).
-    denoising_costs : array-like of shape (L + 1,), default=None
-        λ_0..λ_L, the weight of each layer's denoising cost C_l. ``None`` takes the
-        mode's default from the paper's 100-label MNIST settings: full
-        ``(1000, 10, 0.1, ...)``, bottom ``(5000, 0, ...)``, gamma ``(0, ..., 0, 0.5)``,
-        supervised all 0. Nonzero values must lie on the layers the mode decodes.
-    noise_std : float or array-like of shape (L + 1,), default=0.3
-        σ, the standard deviation of the Gaussian noise added to the input (σ_0) and to
-        every normalised pre-activation (σ_1..σ_L) of the corrupted encoder.
-    combinator : {"gauss", "g1", "g2", "g3", "g4", "amlp"} or callable, default="gauss"
-        The denoising function g of the decoder: ``"gauss"`` is the paper's eq. 2;
-        ``"g1"``..``"g4"`` its Appendix B comparisons (miniature MLP with and without the
-        z̃u term, linear, additive); ``"amlp"`` the per-unit MLP on (z̃, u, z̃u) of
-        Pezeshki et al. (2016). A callable ``factory(n_units) -> torch.nn.Module`` (e.g.
-        an importable ``nn.Module`` subclass) supplies your own, mapping ``(z_tilde, u)``
-        to ``z_hat`` element-wise; see :func:`sklearn_ladder._combinators.make_combinator`.
-    activation : {"relu", "leaky_relu", "tanh", "sigmoid"}, default="relu"
-        Non-linearity φ of the hidden layers (the output is always a softmax);
-        ``"leaky_relu"`` has slope 0.1, as in the paper's CIFAR-10 network.
-    top_scale : bool, default=True
-        Whether the top layer has the learned scale γ of its logits (the paper drops it
-        for CIFAR-10's Conv-Large).
-    batch_size : int, default=100
-        Rows of each kind per update: every update sees ``batch_size`` labeled and
-        ``batch_size`` unlabeled rows (capped at the number of rows). At least 2, since
-        batch normalisation needs two rows.
-    max_epochs : int, default=150
-        Epochs of training; an epoch is one pass over all rows (the unlabeled pool).
-    learning_rate : float, default=0.002
-        Adam's initial learning rate.
-    lr_decay_start : float, default=0.67
-        Fraction of the epochs after which the learning rate decays linearly to 0.
-    device : {"cpu", "cuda", "auto"}, default="cpu"
-        Torch device to train and predict on; ``"auto"`` takes CUDA when available.
-    fp32_precision : {"ieee", "bf16"}, default="ieee"
-        Internal precision of the float32 matrix products and convolutions of training on
-        the CPU (oneDNN's ``fp32_precision``, set during each update and restored after).
-        ``"bf16"`` lets them compute with bfloat16 arithmetic where the CPU has it
-        (AVX512-BF16 or AMX): on such a CPU an update of the paper's MLP is about 1.4x
-        faster, with the same MNIST test error after a shortened schedule (see the
-        benchmarks page); convolutional ladders do not gain. It changes the arithmetic,
-        so it is off by default; parameters, the element-wise work and predictions stay in
-        float32 / float64. CPU training only.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weight initialisation, the noise and the batch sampling. The global
-        torch random state is left untouched. On CPU an int gives identical predictions
-        across fits and processes (same torch build and thread count). On CUDA, some
-        kernels (atomic adds in reductions and index backward) are not deterministic, so
-        results vary slightly between runs unless
-        ``torch.use_deterministic_algorithms(True)`` is set by the caller.
-    verbose : int, default=0
-        ``1`` prints one line of costs per epoch.
-    warm_start : bool, default=False
-        When True, ``fit`` continues training the fitted network for ``max_epochs`` more
-        epochs (with a fresh learning-rate schedule) instead of starting anew. The
-        network's structure and the classes must stay the same.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the labeled rows (stratified by class for the
-        classifier; they stay in the unlabeled pool), stop when their score (accuracy, or
-        R² for the regressor) has not improved by ``tol`` for ``n_iter_no_change`` epochs,
-        and keep the best epoch's weights. The score is in ``history_`` as
-        ``valid_score``.
-    validation_fraction : float, default=0.1
-        Fraction of the labeled rows held out when ``early_stopping`` is True; it must
-        leave at least one row of every class on each side.
-    n_iter_no_change : int, default=10
-        Epochs without improvement before early stopping.
-    tol : float, default=1e-4
-        Smallest improvement of the validation score that counts.
-    feature_layer : int, default=None
-        Layer whose clean activations ``transform`` returns: 1..L-1 are the hidden layers,
-        L the logits; ``None`` is the last hidden layer (L - 1).
-    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra :mod:`skorch.callbacks` run during training, after the ladder's own.
-
-"""
-
-# The fitted attributes every ladder estimator has, for the estimators' docstrings.
-ATTRIBUTES_DOC = """    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Column names, when ``X`` was a DataFrame with string column names.
-    denoising_costs_ : ndarray of shape (L + 1,)
-        The λ values used.
-    noise_std_ : ndarray of shape (L + 1,)
-        The σ values used.
-    net_ : LadderNet
-        The trained skorch net; ``net_.module_`` is the torch module.
-    history_ : skorch.History
-        Per-epoch ``train_loss``, ``supervised_cost``, ``denoising_cost``,
-        ``denoising_cost_<l>`` (λ_l C_l), ``lr`` and ``dur``.
-    n_iter_ : int
-        Number of epochs trained.
-"""
+def _normalised_weights(weights: np.ndarray | None, labeled: np.ndarray) -> np.ndarray | None:
+    """Row weights scaled to mean 1 over the labeled rows; None when they are all equal
+    (the unweighted cost, computed exactly as without weights)."""
+    if weights is None:
+        return None
+    mean = weights[labeled].mean()
+    if not mean > 0:
+        raise ValueError("sample_weight (and class_weight) give every labeled row weight 0; "
+                         "the supervised cost would be empty.")
+    if np.all(weights[labeled] == weights[labeled][0]):
+        return None
+    return weights / mean
 
 
-def fill_docstring(cls):
-    """Put the shared parameter and attribute documentation into ``cls.__doc__``."""
-    cls.__doc__ = (cls.__doc__.replace("    %(parameters)s\n", PARAMETERS_DOC)
-                   .replace("    %(attributes)s\n", ATTRIBUTES_DOC))
-    return cls
+# The constructor parameters both estimators share, with their defaults, in signature
+# order; the estimators' __init__ are made from this one table by make_init.
+SHARED_PARAMETERS = {
+    "layers": (1000, 500, 250, 250, 250),
+    "input_shape": None,
+    "mode": "full",
+    "denoising_costs": None,
+    "noise_std": 0.3,
+    "combinator": "gauss",
+    "activation": "relu",
+    "top_scale": True,
+    "batch_size": 100,
+    "max_epochs": 150,
+    "learning_rate": 0.002,
+    "lr_decay_start": 0.67,
+    "device": "cpu",
+    "fp32_precision": "ieee",
+    "random_state": None,
+    "verbose": 0,
+    "warm_start": False,
+    "early_stopping": False,
+    "validation_fraction": 0.1,
+    "n_iter_no_change": 10,
+    "tol": 1e-4,
+    "feature_layer": None,
+    "callbacks": None,
+}
 
 
-class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+def make_init(parameters: dict):
+    """An ``__init__`` that stores ``parameters`` untouched, with the explicit signature
+    ``(self, first=default, *, name=default, ...)`` that scikit-learn's ``get_params``,
+    ``clone`` and ``repr`` read (they never see ``*args`` or ``**kwargs``)."""
+    positional, keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY
+    signature = inspect.Signature(
+        [inspect.Parameter("self", positional)]
+        + [inspect.Parameter(name, positional if i == 0 else keyword, default=default)
+           for i, (name, default) in enumerate(parameters.items())])
+
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        for name in parameters:
+            setattr(self, name, bound.arguments[name])
+
+    __init__.__signature__ = signature
+    return __init__
+
+
+class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator,
+                 metaclass=ABCMeta):
     """Base class of the ladder estimators; not for direct use."""
 
     _output = "softmax"
@@ -268,7 +213,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "lr_decay_start": [Interval(Real, 0, 1, closed="both")],
-        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "device": [str, torch.device],
         "fp32_precision": [StrOptions({"ieee", "bf16"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -281,56 +226,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         "callbacks": [list, None],
     }
 
-    def __init__(
-        self,
-        layers=(1000, 500, 250, 250, 250),
-        *,
-        input_shape=None,
-        mode="full",
-        denoising_costs=None,
-        noise_std=0.3,
-        combinator="gauss",
-        activation="relu",
-        top_scale=True,
-        batch_size=100,
-        max_epochs=150,
-        learning_rate=0.002,
-        lr_decay_start=0.67,
-        device="cpu",
-        fp32_precision="ieee",
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        feature_layer=None,
-        callbacks=None,
-    ):
-        self.layers = layers
-        self.input_shape = input_shape
-        self.mode = mode
-        self.denoising_costs = denoising_costs
-        self.noise_std = noise_std
-        self.combinator = combinator
-        self.activation = activation
-        self.top_scale = top_scale
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.learning_rate = learning_rate
-        self.lr_decay_start = lr_decay_start
-        self.device = device
-        self.fp32_precision = fp32_precision
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.feature_layer = feature_layer
-        self.callbacks = callbacks
+    __init__ = make_init(SHARED_PARAMETERS)
 
     # ------------------------------------------------------------------ validation
     def _input_shape(self, n_features: int) -> tuple[int, ...]:
@@ -369,7 +265,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         return layers
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the ladder on labeled and unlabeled rows.
 
         Parameters
@@ -377,7 +273,11 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         X : array-like of shape (n_samples, n_features)
             Training rows, all of them: labeled and unlabeled.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets; an unlabeled row is marked by ``-1`` (classifier) or NaN (regressor).
+            Targets; an unlabeled row is marked by -1, '-1', None, NaN or ``pandas.NA``
+            (classifier) or NaN (regressor).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the labeled rows in the supervised cost (weights of
+            unlabeled rows are ignored: the denoising cost weighs every row alike).
 
         Returns
         -------
@@ -389,26 +289,69 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         ValueError
             For invalid parameters or data; the estimator is left as it was.
         FloatingPointError
-            If a cost becomes NaN or infinite during training.
+            If a cost becomes NaN or infinite during training; the estimator is left as
+            it was (also a warm-started one).
+        KeyboardInterrupt
+            Raised again after a warning when training is interrupted: the estimator
+            then holds the model trained so far, ready to predict.
         """
         # Validation sets attributes (n_features_in_, classes_, ...) before later checks
         # can fail; a failed fit must leave a fitted estimator exactly as it was.
         state = dict(self.__dict__)
         try:
-            return self._fit(X, y)
+            return self._fit(X, y, sample_weight)
         except Exception:
             self.__dict__.clear()
             self.__dict__.update(state)
             raise
 
-    def _fit(self, X, y):
+    def _fit(self, X, y, sample_weight):
+        device = self._check_device()
+        warm = self.warm_start and hasattr(self, "net_")
+        X, y_encoded = self._validate_training_data(X, y, warm)
+        input_shape = self._input_shape(X.shape[1])
+        layers = self._encoder_layers(input_shape, self._n_outputs())
+        self._check_feature_layer(len(layers))
+        costs, noise = self._costs_and_noise(len(layers))
+        random_state = check_random_state(self.random_state)
+        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        callbacks, y_encoded = self._callbacks(X, y_encoded, random_state)
+        weights = self._row_weights(X, y_encoded, sample_weight)
+        module_params = {
+            "input_shape": input_shape, "layers": layers, "denoising_costs": costs.tolist(),
+            "noise_std": noise.tolist(), "combinator": self.combinator,
+            "activation": self.activation, "output": self._output,
+            "top_scale": self.top_scale,
+        }
+        training = {"lr": self.learning_rate, "max_epochs": self.max_epochs,
+                    "batch_size": self.batch_size, "verbose": self.verbose,
+                    "callbacks": callbacks, "device": device,
+                    "callbacks__lr_schedule__decay_start": self.lr_decay_start,
+                    "fp32_precision": self.fp32_precision}
+        if warm:
+            self._check_warm_start(module_params)
+            net = self.net_.set_params(**training)  # restored by the net if training fails
+        else:
+            net = LadderNet(
+                **{f"module__{key}": value for key, value in module_params.items()},
+                criterion__denoising_costs=costs.tolist(),
+                criterion__supervised=self._supervised_cost,
+                random_state=seed, **training,
+            )
+        self._train(net, net.get_dataset(X, y_encoded, weights), warm, costs, noise)
+        return self
+
+    def _check_device(self) -> str:
         device = _resolve_device(self.device)
-        if device != "cpu" and self.fp32_precision != "ieee":
+        if torch.device(device).type != "cpu" and self.fp32_precision != "ieee":
             raise ValueError(
                 f"fp32_precision={self.fp32_precision!r} sets oneDNN's precision for CPU "
                 f"training; with device={device!r} use fp32_precision='ieee'."
             )
-        warm = self.warm_start and hasattr(self, "net_")
+        return device
+
+    def _validate_training_data(self, X, y, warm: bool):
+        """Checked float32 rows and the training targets (see :mod:`._unlabeled`)."""
         previous_targets = self._target_signature() if warm else None
         X = _densify(validate_data(self, X, dtype=np.float32, accept_sparse=True,
                                    reset=not warm))
@@ -416,31 +359,33 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
                              "y is None.")
         check_consistent_length(X, y)
-        input_shape = self._input_shape(X.shape[1])
         y_encoded = self._prepare_targets(y)
         if warm and not _same(previous_targets, self._target_signature()):
             raise ValueError(
                 "warm_start=True continues training the same network, but the targets "
                 "(classes or outputs) changed; set warm_start=False to train anew."
             )
-        layers = self._encoder_layers(input_shape, self._n_outputs())
-        n_layers = len(layers)
+        return X, y_encoded
+
+    def _check_feature_layer(self, n_layers: int) -> None:
+        if self.feature_layer is not None and self.feature_layer > n_layers:
+            raise ValueError(
+                f"feature_layer={self.feature_layer} but this ladder has layers 1..{n_layers} "
+                f"({n_layers - 1} hidden layers, then the logits)."
+            )
+
+    def _costs_and_noise(self, n_layers: int) -> tuple[np.ndarray, np.ndarray]:
+        """λ_0..λ_L (the mode's default or the user's, checked) and σ_0..σ_L."""
         noise = _per_layer("noise_std", self.noise_std, n_layers + 1)
         if self.denoising_costs is None:
-            costs = np.asarray(_default_denoising_costs(self.mode, n_layers))
-        else:
-            costs = _per_layer("denoising_costs", self.denoising_costs, n_layers + 1)
-            _check_mode_structure(self.mode, costs)
-        module_params = {
-            "input_shape": input_shape, "layers": layers, "denoising_costs": costs.tolist(),
-            "noise_std": noise.tolist(), "combinator": self.combinator,
-            "activation": self.activation, "output": self._output,
-            "top_scale": self.top_scale,
-        }
-        random_state = check_random_state(self.random_state)
-        torch_seed, sampler_seed = random_state.randint(np.iinfo(np.int32).max, size=2)
-        callbacks = [("lr_schedule", LinearDecayLR(self.lr_decay_start)),
-                     ("cost_terms", CostTerms())]
+            return np.asarray(_default_denoising_costs(self.mode, n_layers)), noise
+        costs = _per_layer("denoising_costs", self.denoising_costs, n_layers + 1)
+        _check_mode_structure(self.mode, costs)
+        return costs, noise
+
+    def _callbacks(self, X, y_encoded, random_state) -> tuple[list, np.ndarray]:
+        """Early stopping (with its held-out rows, then unlabeled) and the user's callbacks."""
+        callbacks = []
         if self.early_stopping:
             held_out = self._hold_out(y_encoded, random_state)
             callbacks += [
@@ -452,54 +397,48 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                     load_best=True)),
             ]
             y_encoded = mark_unlabeled(y_encoded, held_out)  # still in the unlabeled pool
-        callbacks += list(self.callbacks or [])
-        training = {"lr": self.learning_rate, "max_epochs": self.max_epochs,
-                    "batch_size": self.batch_size, "verbose": self.verbose,
-                    "callbacks": callbacks, "device": device,
-                    "fp32_precision": self.fp32_precision}
-        if warm:
-            self._check_warm_start(module_params)
-            net = self.net_
-            net.set_params(**training)
-            torch_seed += len(net.history)  # new noise for the new epochs
-        else:
-            net = LadderNet(
-                module=Ladder,
-                **{f"module__{key}": value for key, value in module_params.items()},
-                criterion=LadderCost,
-                criterion__denoising_costs=costs.tolist(),
-                criterion__supervised=self._supervised_cost,
-                optimizer=torch.optim.Adam,
-                optimizer__betas=(0.9, 0.999),
-                optimizer__eps=1e-8,
-                # One fused kernel per step instead of a dozen passes over every weight.
-                optimizer__fused=True,
-                train_split=None,
-                callbacks__print_log__keys_ignored=[f"denoising_cost_{l}"
-                                                    for l in range(n_layers + 1)],
-                sampler_seed=int(sampler_seed),
-                **training,
-            )
-        cuda_devices = [torch.device(device)] if device.startswith("cuda") else []
-        # Seed torch for this fit only: the caller's global random state is restored after.
-        with torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(int(torch_seed))
-            if warm:
-                net.partial_fit(X, y_encoded)
-            else:
-                net.fit(X, y_encoded)
+        return callbacks + list(self.callbacks or []), y_encoded
 
+    def _row_weights(self, X, y_encoded, sample_weight) -> np.ndarray | None:
+        """Weights of the rows in the supervised cost: sample_weight × class weight."""
+        weights = self._class_weights(y_encoded)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                                 ensure_non_negative=True)
+            weights = sample_weight if weights is None else weights * sample_weight
+        return _normalised_weights(weights, labeled_rows(y_encoded))
+
+    def _train(self, net: LadderNet, data, warm: bool, costs, noise) -> None:
+        """Run the net and keep it; on Ctrl-C keep what was trained, warn, and raise the
+        interrupt again, so that scripts and searches stop."""
+        first_epoch = len(net.history) if warm else 0
+        try:
+            if warm:
+                net.partial_fit(data, None)
+            else:
+                net.fit(data, None)
+        except KeyboardInterrupt:
+            self._set_fitted(net, costs, noise)
+            warnings.warn(
+                f"{type(self).__name__}.fit was interrupted in epoch "
+                f"{len(net.history) - first_epoch} of {self.max_epochs}; the estimator keeps "
+                f"the model trained so far (ready to predict) and the interrupt is raised "
+                f"again.", UserWarning, stacklevel=4,
+            )
+            raise
+        self._set_fitted(net, costs, noise)
+
+    def _set_fitted(self, net: LadderNet, costs: np.ndarray, noise: np.ndarray) -> None:
         self.denoising_costs_ = costs
         self.noise_std_ = noise
         self.net_ = net
         self.history_ = net.history
         self.n_iter_ = len(net.history)
-        return self
 
     def _hold_out(self, y_encoded: np.ndarray, random_state) -> np.ndarray:
         """Indices of a validation share of the labeled rows (stratified for classes)."""
         labeled = labeled_rows(y_encoded)
-        classes = y_encoded[labeled] if y_encoded.dtype.kind in "iu" else None
+        classes = y_encoded[labeled] if is_classifier(self) else None
         try:
             _, held_out = train_test_split(labeled, test_size=self.validation_fraction,
                                            stratify=classes, random_state=random_state)
@@ -522,24 +461,29 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             )
 
     # ------------------------------------------------------------------ for subclasses
+    @abstractmethod
     def _prepare_targets(self, y) -> np.ndarray:
         """Validate ``y``, set the target attributes, return the targets the net trains on.
 
         Unlabeled rows are -1 in an integer array or NaN in a float array.
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def _target_signature(self):
         """What must not change across a warm start (classes, number of outputs)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _n_outputs(self) -> int:
-        raise NotImplementedError
+        """Width of the top layer."""
+
+    def _class_weights(self, y_encoded: np.ndarray) -> np.ndarray | None:
+        """Per-row weights from the targets' classes, or None (no class weighting)."""
+        return None
 
     @staticmethod
+    @abstractmethod
     def _held_out_score(outputs: np.ndarray, y: np.ndarray) -> float:
         """Score of the net's outputs on held-out targets, higher is better."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------------ predict
     def _validated(self, X) -> np.ndarray:
@@ -554,13 +498,8 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     def _feature_layer(self) -> int:
         n_layers = self.net_.module_.n_layers
-        layer = n_layers - 1 if self.feature_layer is None else self.feature_layer
-        if layer > n_layers:
-            raise ValueError(
-                f"feature_layer={self.feature_layer} but this ladder has layers 1..{n_layers} "
-                f"({n_layers - 1} hidden layers, then the logits)."
-            )
-        return layer
+        self._check_feature_layer(n_layers)  # it may have been set after fit
+        return n_layers - 1 if self.feature_layer is None else self.feature_layer
 
     @property
     def _n_features_out(self) -> int:
@@ -610,13 +549,18 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         X = self._validated(X)
         module = self.net_.module_
         rows = torch.as_tensor(X, device=self.net_.device)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(check_random_state(self.random_state).randint(2**31 - 1))
-            return module.reconstruct(rows, noisy=add_noise).cpu().numpy()
+        generator = torch.Generator(device=self.net_.device)
+        generator.manual_seed(int(check_random_state(self.random_state).randint(2**31 - 1)))
+        return module.reconstruct(rows, noisy=add_noise, generator=generator).cpu().numpy()
 
     def _score_kept_rows(self, metric, X, y, keep: np.ndarray, sample_weight) -> float:
         """``metric(y, predict(X))`` over the rows in ``keep`` (the labeled ones)."""
         rows = np.flatnonzero(keep)
+        if len(rows) == 0:
+            raise ValueError(
+                f"{type(self).__name__}.score got no labeled row: every target marks an "
+                f"unlabeled row, so there is nothing to score. Score on rows with labels."
+            )
         weights = None if sample_weight is None else _safe_indexing(sample_weight, rows)
         return metric(_safe_indexing(y, rows), self.predict(_safe_indexing(X, rows)),
                       sample_weight=weights)

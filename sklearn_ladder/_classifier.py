@@ -1,30 +1,19 @@
 """The classifier: labels, the -1 convention, probabilities and accuracy."""
 
-from numbers import Real
-
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from ._base import BaseLadder, fill_docstring
+from ._base import SHARED_PARAMETERS, BaseLadder, make_init
+from ._docstrings import fill_docstring
+from ._unlabeled import UNLABELED, UNLABELED_MARKERS_DOC, unlabeled_labels
 
-__all__ = ["LadderClassifier", "unlabeled_mask"]
-
-UNLABELED = -1
-
-
-def unlabeled_mask(y: np.ndarray) -> np.ndarray:
-    """Boolean mask of the rows marked unlabeled (the number -1; never a string)."""
-    y = np.asarray(y)
-    if y.dtype.kind in "US":
-        return np.zeros(len(y), bool)
-    if y.dtype == object:
-        return np.array([isinstance(v, Real) and not isinstance(v, bool) and v == UNLABELED
-                         for v in y], dtype=bool)
-    return y == UNLABELED
+__all__ = ["LadderClassifier"]
 
 
 @fill_docstring
@@ -35,9 +24,16 @@ class LadderClassifier(ClassifierMixin, BaseLadder):
     labeled rows (cross-entropy of its corrupted pass) while a decoder learns to denoise
     every layer of it on all rows, so the unlabeled rows shape the representation.
     Unlabeled rows are marked by ``y == -1``, as in
-    :class:`sklearn.semi_supervised.SelfTrainingClassifier`.
+    :class:`sklearn.semi_supervised.SelfTrainingClassifier`; the string ``'-1'`` (what a
+    pandas string column can hold), ``None``, NaN and ``pandas.NA`` mark them too, and
+    are never trained as a class.
 
     %(parameters)s
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the supervised cost, ``{label: weight}``; ``"balanced"``
+        weighs each class by ``n_labeled / (n_classes * n_labeled_in_class)``, over the
+        labeled rows. Multiplied with ``sample_weight`` when both are given.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -68,38 +64,24 @@ class LadderClassifier(ClassifierMixin, BaseLadder):
 
     _output = "softmax"
     _supervised_cost = "cross_entropy"
+    _parameter_constraints: dict = {
+        **BaseLadder._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    __init__ = make_init({**SHARED_PARAMETERS, "class_weight": None})
 
     def _prepare_targets(self, y) -> np.ndarray:
         """Set ``classes_`` from the labeled rows; return indices into it, -1 if unlabeled."""
+        integer_labels = getattr(getattr(y, "dtype", None), "kind", "") in "iu"
         y = column_or_1d(y, warn=True)
-        if y.dtype.kind in "US":
-            if np.any(y == str(UNLABELED)):
-                raise ValueError(
-                    "y holds the string '-1'. Mark unlabeled rows with the integer -1 in an "
-                    "object array, e.g. y = np.array(labels, dtype=object); y[mask] = -1."
-                )
-        if y.dtype.kind == "f":
-            if np.any(~np.isfinite(y)):
-                raise ValueError("y contains NaN or infinity.")
-            if np.any(y != np.round(y)):
-                raise ValueError(
-                    "y holds continuous values (floats that are not whole numbers); a "
-                    "classifier needs class labels (ints, strings, or integral floats), "
-                    "with -1 for unlabeled."
-                )
-        labeled = ~unlabeled_mask(y)
-        if not labeled.any():
+        unlabeled = unlabeled_labels(y)
+        if not (~unlabeled).any():
             raise ValueError(
-                "y has no labeled row: every entry is -1. The ladder needs at least one "
-                "labeled row per class."
+                f"y has no labeled row: every entry is an unlabeled marker "
+                f"({UNLABELED_MARKERS_DOC}). The ladder needs labeled rows of every class."
             )
-        y_labeled = y[labeled]
-        if y.dtype == object:
-            kinds = {isinstance(v, str) for v in y_labeled}
-            if len(kinds) > 1:
-                raise ValueError("y mixes strings and numbers among the labeled rows.")
-            if kinds == {False}:  # numbers in an object array: scikit-learn wants them numeric
-                y_labeled = np.array(y_labeled.tolist())
+        y_labeled = _labels(y[~unlabeled], integer_labels)
         check_classification_targets(y_labeled)
         self.classes_ = np.unique(y_labeled)
         if len(self.classes_) < 2:
@@ -108,8 +90,18 @@ class LadderClassifier(ClassifierMixin, BaseLadder):
                 f"needs labeled rows of at least 2 classes."
             )
         encoded = np.full(len(y), UNLABELED, dtype=np.int64)
-        encoded[labeled] = np.searchsorted(self.classes_, y_labeled)
+        encoded[~unlabeled] = np.searchsorted(self.classes_, y_labeled)
         return encoded
+
+    def _class_weights(self, y_encoded: np.ndarray) -> np.ndarray | None:
+        if self.class_weight is None:
+            return None
+        labeled = y_encoded != UNLABELED
+        per_class = compute_class_weight(self.class_weight, classes=self.classes_,
+                                         y=self.classes_[y_encoded[labeled]])
+        weights = np.ones(len(y_encoded))
+        weights[labeled] = per_class[y_encoded[labeled]]
+        return weights
 
     def _target_signature(self):
         return self.classes_
@@ -153,7 +145,7 @@ class LadderClassifier(ClassifierMixin, BaseLadder):
         return self.classes_[best]
 
     def score(self, X, y, sample_weight=None) -> float:
-        """Accuracy on the labeled rows; rows with ``y == -1`` are ignored.
+        """Accuracy on the labeled rows; unlabeled rows (``y == -1`` etc.) are ignored.
 
         Parameters
         ----------
@@ -170,10 +162,33 @@ class LadderClassifier(ClassifierMixin, BaseLadder):
             Mean accuracy over the labeled rows.
         """
         y = np.asarray(y)
-        return self._score_kept_rows(accuracy_score, X, y, ~unlabeled_mask(y), sample_weight)
+        return self._score_kept_rows(accuracy_score, X, y, ~unlabeled_labels(y), sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         return tags
 
+
+
+def _labels(y_labeled: np.ndarray, integer_labels: bool) -> np.ndarray:
+    """The labeled rows' labels, checked: all strings or all numbers, whole numbers when
+    floats (a pandas integer column with missing values arrives as floats: back to int)."""
+    if y_labeled.dtype == object:
+        kinds = {isinstance(v, str) for v in y_labeled}
+        if len(kinds) > 1:
+            raise ValueError("y mixes strings and numbers among the labeled rows.")
+        if kinds == {False}:  # numbers in an object array: scikit-learn wants them numeric
+            y_labeled = np.array(y_labeled.tolist())
+    if y_labeled.dtype.kind == "f":
+        if not np.all(np.isfinite(y_labeled)):
+            raise ValueError("y contains infinity; mark unlabeled rows with -1 or NaN.")
+        if np.any(y_labeled != np.round(y_labeled)):
+            raise ValueError(
+                "y holds continuous values (floats that are not whole numbers); a "
+                "classifier needs class labels (ints, strings, or integral floats), "
+                f"with {UNLABELED_MARKERS_DOC} for unlabeled rows."
+            )
+        if integer_labels:
+            y_labeled = y_labeled.astype(np.int64)
+    return y_labeled

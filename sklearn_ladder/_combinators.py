@@ -303,8 +303,8 @@ class AMLPCombinator(nn.Module):
     -----
     The output layer starts at zero (``W2 = 0``, ``b2 = 0``), so the initial output is
     exactly 0 for every input, as for the Gaussian denoiser. ``b1 = 0`` and ``W1`` is drawn
-    from :math:`N(0, 1/3)` (variance 1/3, i.e. fan-in 3) with torch's global generator, so
-    seed it with :func:`torch.manual_seed` for reproducible weights. The random ``W1`` makes
+    from :math:`N(0, 1/3)` (variance 1/3, i.e. fan-in 3) with ``generator`` (torch's
+    global generator when None). The random ``W1`` makes
     the hidden units differ, so ``W2`` gets distinct gradients on the first step and the
     first layer trains once ``W2`` is non-zero.
 
@@ -320,10 +320,10 @@ class AMLPCombinator(nn.Module):
 
     negative_slope = 0.1
 
-    def __init__(self, n_units: int, hidden: int = 4):
+    def __init__(self, n_units: int, hidden: int = 4, generator: torch.Generator | None = None):
         super().__init__()
         self.hidden = hidden
-        self.W1 = nn.Parameter(torch.randn(n_units, 3, hidden) / 3**0.5)
+        self.W1 = nn.Parameter(torch.randn(n_units, 3, hidden, generator=generator) / 3**0.5)
         self.b1 = nn.Parameter(torch.zeros(n_units, hidden))
         self.W2 = nn.Parameter(torch.zeros(n_units, hidden))
         self.b2 = nn.Parameter(torch.zeros(n_units))
@@ -348,11 +348,15 @@ _COMBINATORS: dict[str, Callable[[int], nn.Module]] = {
     "amlp": AMLPCombinator,
 }
 
+# The built-in combinators whose initial weights are random.
+_SEEDED = {"amlp"}
+
 #: Names accepted by :func:`make_combinator` (and the estimators' ``combinator`` parameter).
 COMBINATOR_NAMES = tuple(_COMBINATORS)
 
 
-def make_combinator(combinator: str | Callable[[int], nn.Module], n_units: int) -> nn.Module:
+def make_combinator(combinator: str | Callable[[int], nn.Module], n_units: int,
+                    generator: torch.Generator | None = None) -> nn.Module:
     """Build a combinator for a layer of ``n_units`` units.
 
     Parameters
@@ -377,6 +381,10 @@ def make_combinator(combinator: str | Callable[[int], nn.Module], n_units: int) 
         lambda or a local class.
     n_units : int
         Width of the layer.
+    generator : torch.Generator, optional
+        Source of the random initial weights (the AMLP's ``W1``). A user factory takes
+        no generator: it is called with torch's global generator seeded from this one,
+        so its weights are reproducible too, but not thread-safe.
 
     Returns
     -------
@@ -407,14 +415,17 @@ def make_combinator(combinator: str | Callable[[int], nn.Module], n_units: int) 
                 f"Unknown combinator {combinator!r}; valid names are {list(COMBINATOR_NAMES)} "
                 "or a callable factory(n_units) -> nn.Module."
             ) from None
-        return factory(n_units)
+        return factory(n_units, generator=generator) if combinator in _SEEDED else factory(n_units)
     if not callable(combinator):
         raise TypeError(
             "combinator must be one of the names "
             f"{list(COMBINATOR_NAMES)} or a callable factory(n_units) -> nn.Module, "
             f"got {type(combinator).__name__}."
         )
-    module = combinator(n_units)
+    with torch.random.fork_rng(devices=[], enabled=generator is not None):
+        if generator is not None:
+            torch.manual_seed(int(torch.randint(2**62, (), generator=generator)))
+        module = combinator(n_units)
     if not isinstance(module, nn.Module):
         raise TypeError(
             f"The combinator factory {combinator!r} must return a torch.nn.Module, "

@@ -100,15 +100,17 @@ def _batch_normalize(u: torch.Tensor) -> torch.Tensor:
     return F.batch_norm(u, None, None, training=True, eps=BN_EPS)
 
 
-def _corrupt(z: torch.Tensor, std: float, n_noisy: int) -> torch.Tensor:
+def _corrupt(z: torch.Tensor, std: float, n_noisy: int,
+             generator: torch.Generator | None) -> torch.Tensor:
     """``z`` of shape ``(B, G, ...)`` plus Gaussian noise of std ``std`` on its first
     ``n_noisy`` groups; the other groups are returned unchanged.
 
-    The noise is drawn in ``(G, B, ...)`` order, group after group, which keeps the random
-    stream of a plain implementation that corrupts the labeled rows, then the unlabeled.
+    The noise is drawn from ``generator`` (torch's global one when None) in
+    ``(G, B, ...)`` order, group after group, which keeps the random stream of a plain
+    implementation that corrupts the labeled rows, then the unlabeled.
     """
     noise = z.new_empty(z.shape[1], z.shape[0], *z.shape[2:])
-    noise[:n_noisy].normal_()
+    noise[:n_noisy].normal_(generator=generator)
     noise[n_noisy:].zero_()
     return torch.add(z, noise.transpose(0, 1), alpha=std)
 
@@ -167,6 +169,15 @@ class Ladder(nn.Module):
         corrupted outputs), batch-normalised.
     top_scale : bool, default=True
         Whether the top layer has the scale γ (the paper drops it for CIFAR-10).
+    init_seed : int, optional
+        Seed of the initial weights, drawn from a generator of their own (torch's global
+        generator when None).
+
+    Attributes
+    ----------
+    noise_generator : torch.Generator or None
+        Source of the training noise, on the module's device (torch's global generator
+        when None); the training glue sets one per fit. It is not pickled.
     """
 
     def __init__(
@@ -179,8 +190,11 @@ class Ladder(nn.Module):
         activation: str = "relu",
         output: str = "softmax",
         top_scale: bool = True,
+        init_seed: int | None = None,
     ):
         super().__init__()
+        self.noise_generator = None
+        init = None if init_seed is None else torch.Generator().manual_seed(init_seed)
         if output not in ("softmax", "linear"):
             raise ValueError(f"output must be 'softmax' or 'linear', got {output!r}")
         self.output = output
@@ -201,7 +215,6 @@ class Ladder(nn.Module):
         self.widths = tuple(math.prod(shape) for shape in shapes)
         self.n_layers = n_layers
         self.noise_std = tuple(float(s) for s in noise_std)
-        self.activation = activation
         self._phi = _ACTIVATIONS[activation]
         lambdas = [float(c) for c in denoising_costs]
         # Python values, not a buffer: reading a device tensor would synchronise every update.
@@ -218,7 +231,7 @@ class Ladder(nn.Module):
         # Keyed by layer: weights["l"] (W_l) maps layer l-1 to layer l.
         self.weights = nn.ParameterDict({
             str(l): nn.Parameter(weight) for l in range(1, top + 1)
-            if (weight := self.mappings[l].encoder_weight()) is not None
+            if (weight := self.mappings[l].encoder_weight(init)) is not None
         })
         self.betas = nn.ParameterDict({
             str(l): nn.Parameter(torch.zeros(channels[l]))
@@ -236,17 +249,21 @@ class Ladder(nn.Module):
         self._needs_clean_pass = any(l > 0 for l in decoded)
         levels = range(self.lowest_decoded, top + 1) if decoded else range(0)
         self.combinators = nn.ModuleDict(
-            {str(l): make_combinator(combinator, channels[l]) for l in levels}
+            {str(l): make_combinator(combinator, channels[l], init) for l in levels}
         )
         # decoder_weights[l] maps the reconstruction of layer l down to layer l-1 (V_l).
         self.decoder_weights = nn.ParameterDict({
             str(l): nn.Parameter(weight) for l in levels if l > (self.lowest_decoded or 0)
-            if (weight := self.mappings[l].decoder_weight()) is not None
+            if (weight := self.mappings[l].decoder_weight(init)) is not None
         })
 
         for l in range(1, top + 1):
             self.register_buffer(f"test_mean_{l}", torch.zeros(channels[l]))
             self.register_buffer(f"test_var_{l}", torch.ones(channels[l]))
+
+    def __getstate__(self):
+        # A generator may live on a GPU, and a fitted model needs none.
+        return {**super().__getstate__(), "noise_generator": None}
 
     def _images(self, x: torch.Tensor) -> torch.Tensor:
         """Flat rows ``(N, d)`` as ``(N, 1, *input_shape)``: one group."""
@@ -263,8 +280,8 @@ class Ladder(nn.Module):
         z = z + self.betas[key].view(shape)
         return z * self.gammas[key].view(shape) if key in self.gammas else z
 
-    def _encode(self, x: torch.Tensor, noisy_groups: int = 0,
-                statistics: str = "batch") -> _EncoderPass:
+    def _encode(self, x: torch.Tensor, noisy_groups: int = 0, statistics: str = "batch",
+                generator: torch.Generator | None = None) -> _EncoderPass:
         """Encoder on ``x`` of shape ``(N, G, *input_shape)``: G groups of N rows.
 
         The first ``noisy_groups`` groups go through the corrupted encoder, the others
@@ -273,10 +290,13 @@ class Ladder(nn.Module):
         with its own batch statistics in one fused kernel; ``"batch_stats"``, the same,
         also returning the last group's statistics, differentiably (the clean pass's,
         which the decoder reuses); ``"test"``, the fixed test-time statistics, so that
-        every row is processed on its own. Weights follow the dtype of ``x``.
+        every row is processed on its own. The noise is drawn from ``generator``. Weights
+        follow the dtype of ``x``.
         """
+        if statistics not in ("batch", "batch_stats", "test"):
+            raise ValueError(f"unknown statistics {statistics!r}")
         if noisy_groups and self.noise_std[0]:
-            x = _corrupt(x, self.noise_std[0], noisy_groups)
+            x = _corrupt(x, self.noise_std[0], noisy_groups, generator)
         zs, hs, means, inv_stds = [x], [x], [None], [None]
         h = x
         for l in range(1, self.n_layers + 1):
@@ -291,7 +311,7 @@ class Ladder(nn.Module):
             else:
                 z = _batch_normalize_groups(z_pre)
             if noisy_groups and self.noise_std[l]:
-                z = _corrupt(z, self.noise_std[l], noisy_groups)
+                z = _corrupt(z, self.noise_std[l], noisy_groups, generator)
             if l in self._activated:
                 h = self._phi(self._pre_activation(l, z))
             else:
@@ -319,10 +339,12 @@ class Ladder(nn.Module):
         return encoded.h[layer][:, 0].flatten(1)
 
     @torch.no_grad()
-    def reconstruct(self, x: torch.Tensor, noisy: bool = False) -> torch.Tensor:
+    def reconstruct(self, x: torch.Tensor, noisy: bool = False,
+                    generator: torch.Generator | None = None) -> torch.Tensor:
         """The decoder's reconstruction ``z_hat_0`` of the flat input rows, float64.
 
-        The encoder uses the test-time statistics (and the training noise when ``noisy``);
+        The encoder uses the test-time statistics (and the training noise, drawn from
+        ``generator``, when ``noisy``);
         the decoder's parameter-free normalisation of ``u`` uses the statistics of the rows
         given, as in training, so pass a batch of typical size.
         """
@@ -333,7 +355,7 @@ class Ladder(nn.Module):
                 f"{self.lowest_decoded}."
             )
         encoded = self._encode(self._images(x.double()), noisy_groups=int(noisy),
-                               statistics="test")
+                               statistics="test", generator=generator)
         z_hats = self._denoise([z[:, 0] for z in encoded.z], encoded.logits[:, 0])
         return z_hats[0].flatten(1)
 
@@ -417,7 +439,8 @@ class Ladder(nn.Module):
         n = x.shape[0] // 2
         labeled, unlabeled = x[:n], x[n:]
         if self.lowest_decoded is None:  # the supervised baseline: no unlabeled rows needed
-            encoded = self._encode(self._images(labeled), noisy_groups=1)
+            encoded = self._encode(self._images(labeled), noisy_groups=1,
+                                   generator=self.noise_generator)
             return LadderOutput(encoded.logits[:, 0], x.new_zeros(self.n_layers + 1))
         # Groups side by side, (B, G, *input_shape), so that one matrix product per layer
         # serves them all: the labeled and unlabeled rows for the corrupted encoder and,
@@ -425,7 +448,8 @@ class Ladder(nn.Module):
         parts = [labeled, unlabeled, *([unlabeled] if self._needs_clean_pass else [])]
         groups = torch.stack(parts, dim=1).view(n, len(parts), *self.shapes[0])
         encoded = self._encode(groups, noisy_groups=2,
-                               statistics="batch_stats" if self._needs_clean_pass else "batch")
+                               statistics="batch_stats" if self._needs_clean_pass else "batch",
+                               generator=self.noise_generator)
         return LadderOutput(encoded.logits[:, 0], self._decode(encoded, groups[:, 1]))
 
 
@@ -434,12 +458,13 @@ class LadderCost(nn.Module):
 
     The supervised term is computed on the corrupted pass's outputs for the labeled rows:
     the cross-entropy of the logits (never of a softmax output) for classification, or
-    the mean squared error for regression.
+    the mean squared error for regression; with row weights, the weighted mean over the
+    rows.
 
     Parameters
     ----------
     denoising_costs : sequence of float
-        λ_0..λ_L, the weights of the layers' denoising costs.
+        λ_0..λ_L, the weights of the layers' denoising costs (the buffer ``lambdas``).
     supervised : {"cross_entropy", "squared_error"}, default="cross_entropy"
         The supervised cost.
     """
@@ -449,17 +474,26 @@ class LadderCost(nn.Module):
         if supervised not in ("cross_entropy", "squared_error"):
             raise ValueError(f"unknown supervised cost {supervised!r}")
         self.supervised = supervised
-        self.register_buffer("weights", torch.tensor([float(c) for c in denoising_costs]))
+        self.register_buffer("lambdas", torch.tensor([float(c) for c in denoising_costs]))
 
-    def supervised_cost(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def supervised_cost(self, outputs: torch.Tensor, y: torch.Tensor,
+                        weight: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean cost over the rows, or ``mean(weight * cost)`` with row weights."""
+        reduction = "mean" if weight is None else "none"
         if self.supervised == "cross_entropy":
-            return F.cross_entropy(outputs, y)
-        return F.mse_loss(outputs, y.to(outputs.dtype))
+            cost = F.cross_entropy(outputs, y, reduction=reduction)
+        else:
+            cost = F.mse_loss(outputs, y.to(outputs.dtype), reduction=reduction)
+        if weight is None:
+            return cost
+        return (cost.reshape(len(cost), -1).mean(1) * weight.to(cost.dtype)).mean()
 
-    def terms(self, output: LadderOutput, y: torch.Tensor) -> torch.Tensor:
+    def terms(self, output: LadderOutput, y: torch.Tensor,
+              weight: torch.Tensor | None = None) -> torch.Tensor:
         """Vector ``[C_supervised, λ_0 C_0, ..., λ_L C_L]`` (sums to the total cost)."""
-        supervised = self.supervised_cost(output.logits, y)
-        return torch.cat([supervised[None], self.weights * output.denoising])
+        supervised = self.supervised_cost(output.logits, y, weight)
+        return torch.cat([supervised[None], self.lambdas * output.denoising])
 
-    def forward(self, output: LadderOutput, y: torch.Tensor) -> torch.Tensor:
-        return self.terms(output, y).sum()
+    def forward(self, output: LadderOutput, y: torch.Tensor,
+                weight: torch.Tensor | None = None) -> torch.Tensor:
+        return self.terms(output, y, weight).sum()

@@ -22,9 +22,9 @@ from .layers import Conv, Dense, GlobalMeanPool, MaxPool
 __all__ = ["make_mapping"]
 
 
-def _gaussian(*shape: int, fan_in: int) -> torch.Tensor:
+def _gaussian(*shape: int, fan_in: int, generator: torch.Generator | None) -> torch.Tensor:
     """The authors' initialisation: N(0, 1) / sqrt(fan_in)."""
-    return torch.randn(*shape) / math.sqrt(fan_in)
+    return torch.randn(*shape, generator=generator) / math.sqrt(fan_in)
 
 
 def _merge_groups(h: torch.Tensor) -> torch.Tensor:
@@ -42,12 +42,12 @@ class _Mapping:
         self.spec = spec
         self.in_shape = in_shape
 
-    def encoder_weight(self) -> torch.Tensor | None:
-        """Initial W_l, or None for a map without weights."""
+    def encoder_weight(self, generator: torch.Generator | None = None) -> torch.Tensor | None:
+        """Initial W_l drawn from ``generator``, or None for a map without weights."""
         return None
 
-    def decoder_weight(self) -> torch.Tensor | None:
-        """Initial V_l, or None for a map without weights."""
+    def decoder_weight(self, generator: torch.Generator | None = None) -> torch.Tensor | None:
+        """Initial V_l drawn from ``generator``, or None for a map without weights."""
         return None
 
     def down(self, h: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
@@ -58,12 +58,13 @@ class _Mapping:
 
 
 class _DenseMapping(_Mapping):
-    def encoder_weight(self):
+    def encoder_weight(self, generator=None):
         n_in = math.prod(self.in_shape)
-        return _gaussian(n_in, self.spec.units, fan_in=n_in)
+        return _gaussian(n_in, self.spec.units, fan_in=n_in, generator=generator)
 
-    def decoder_weight(self):
-        return _gaussian(self.spec.units, math.prod(self.in_shape), fan_in=self.spec.units)
+    def decoder_weight(self, generator=None):
+        return _gaussian(self.spec.units, math.prod(self.in_shape), fan_in=self.spec.units,
+                         generator=generator)
 
     def down(self, h, weight):
         return h.flatten(2) @ weight  # flatten: a no-op view for (N, G, units)
@@ -73,15 +74,16 @@ class _DenseMapping(_Mapping):
 
 
 class _ConvMapping(_Mapping):
-    def encoder_weight(self):
+    def encoder_weight(self, generator=None):
         k, c_in = self.spec.kernel_size, self.in_shape[0]
-        return _gaussian(self.spec.channels, c_in, k, k, fan_in=c_in * k * k)
+        return _gaussian(self.spec.channels, c_in, k, k, fan_in=c_in * k * k,
+                         generator=generator)
 
-    def decoder_weight(self):
+    def decoder_weight(self, generator=None):
         k, c_in, c_out = self.spec.kernel_size, self.in_shape[0], self.spec.channels
         # Shaped for conv_transpose2d (in, out, k, k) or conv2d (out, in, k, k); see up().
         shape = (c_out, c_in) if self.spec.padding == "valid" else (c_in, c_out)
-        return _gaussian(*shape, k, k, fan_in=c_out * k * k)
+        return _gaussian(*shape, k, k, fan_in=c_out * k * k, generator=generator)
 
     def down(self, h, weight):
         padding = self.spec.kernel_size - 1 if self.spec.padding == "full" else 0

@@ -5,7 +5,9 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils import check_array
 
-from ._base import BaseLadder, fill_docstring
+from ._base import BaseLadder
+from ._docstrings import fill_docstring
+from ._unlabeled import unlabeled_targets
 
 __all__ = ["LadderRegressor"]
 
@@ -27,6 +29,7 @@ class LadderRegressor(RegressorMixin, BaseLadder):
     predictions are mapped back, so their scale does not interact with λ.
 
     %(parameters)s
+
     Attributes
     ----------
     n_outputs_ : int
@@ -123,8 +126,7 @@ class LadderRegressor(RegressorMixin, BaseLadder):
             Coefficient of determination over the labeled rows.
         """
         y = np.asarray(y, dtype=float)
-        keep = ~np.isnan(y.reshape(len(y), -1)).any(axis=1)
-        return self._score_kept_rows(r2_score, X, y, keep, sample_weight)
+        return self._score_kept_rows(r2_score, X, y, ~unlabeled_targets(y), sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -17,59 +17,66 @@ adds what the ladder needs on top of it:
 """
 
 import contextlib
+import copy
 import math
+import signal
+import sys
+import threading
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from torch.utils.data import Dataset
 
 from ._allocator import retain_freed_memory
+from ._ladder import Ladder, LadderCost
+from ._unlabeled import labeled_rows
 
-__all__ = ["CostTerms", "HeldOutScore", "LadderNet", "LinearDecayLR", "RowData",
-           "labeled_rows", "mark_unlabeled", "onednn_fp32_precision"]
+__all__ = ["CostTerms", "HeldOutScore", "LadderNet", "LinearDecayLR", "RowData", "Targets",
+           "onednn_fp32_precision"]
 
 # Rows per forward pass at prediction time: evaluation is row-wise, so only memory matters.
 PREDICT_CHUNK = 4096
 
 
-def labeled_rows(y: np.ndarray) -> np.ndarray:
-    """Indices of the labeled rows of training targets.
+class Targets(NamedTuple):
+    """The labeled rows' part of a training batch.
 
-    Class targets are integer indices with -1 for unlabeled rows; regression targets are
-    floats of shape (n, n_outputs) with NaN for unlabeled rows.
+    Attributes
+    ----------
+    y : torch.Tensor of shape (B,) or (B, n_outputs)
+        Class indices or (standardised) regression targets.
+    weight : torch.Tensor of shape (B,) or None
+        Weights of the rows in the supervised cost (mean 1 over the labeled set), or None
+        for equal weights.
     """
-    y = np.asarray(y)
-    if y.dtype.kind == "f":
-        return np.flatnonzero(~np.isnan(y.reshape(len(y), -1)).any(axis=1))
-    return np.flatnonzero(y >= 0)
 
-
-def mark_unlabeled(y: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """A copy of the training targets with ``rows`` marked unlabeled (-1 or NaN)."""
-    y = np.array(y, copy=True)
-    y[rows] = np.nan if y.dtype.kind == "f" else -1
-    return y
+    y: torch.Tensor
+    weight: torch.Tensor | None
 
 
 class RowData(Dataset):
-    """Rows of X (and semi-supervised targets) as tensors on one device.
+    """Rows of X (and semi-supervised targets and weights) as tensors on one device.
 
     Integer targets become class indices (-1 = unlabeled), float targets regression
-    targets (NaN = unlabeled); see :func:`labeled_rows`.
+    targets (NaN = unlabeled); see :func:`~._unlabeled.labeled_rows`. ``weight``, one
+    value per row, weighs the rows in the supervised cost.
     """
 
-    def __init__(self, X, y=None, device="cpu"):
+    def __init__(self, X, y=None, weight=None, device="cpu"):
         if isinstance(X, np.ndarray) and not X.flags.writeable:
             X = X.copy()  # torch cannot share memory with a read-only array
         self.X = torch.as_tensor(X, dtype=torch.float32, device=device)
-        self.y = self.labeled = None
+        self.y = self.labeled = self.weight = None
         if y is not None:
             y = np.asarray(y)
             dtype = torch.float32 if y.dtype.kind == "f" else torch.long
             self.y = torch.as_tensor(y, dtype=dtype, device=device)
             self.labeled = labeled_rows(y)
+        if weight is not None:
+            self.weight = torch.as_tensor(weight, dtype=torch.float32, device=device)
 
     def __len__(self):
         return len(self.X)
@@ -109,8 +116,10 @@ class SemiSupervisedBatches:
         index = torch.from_numpy(
             np.stack([labeled.reshape(n_updates, size), unlabeled.reshape(n_updates, size)], 1)
         ).to(self.data.X.device)
+        weight = self.data.weight
         for rows in index:
-            yield self.data.X[rows.reshape(-1)], self.data.y[rows[0]]
+            yield self.data.X[rows.reshape(-1)], Targets(
+                self.data.y[rows[0]], None if weight is None else weight[rows[0]])
 
 
 class _SequentialBatches:
@@ -249,37 +258,158 @@ class HeldOutScore(Callback):
         net.history.record(self.name, float(self.score(outputs, np.asarray(self.y))))
 
 
+class _PrintLog(PrintLog):
+    """skorch's epoch table without the per-layer cost columns (their sum is shown), and
+    with colour codes for the best values only when printing to a terminal."""
+
+    def _sorted_keys(self, keys):
+        return [k for k in super()._sorted_keys(keys) if not k.startswith("denoising_cost_")]
+
+    def format_row(self, row, key, color):
+        if not (self.sink is print and sys.stdout.isatty()):
+            row = {**row, f"{key}_best": False}  # files and pipes get plain text
+        return super().format_row(row, key, color)
+
+
+@contextlib.contextmanager
+def _restored_on_failure(net):
+    """Training changes the net in place: if it raises an exception, put the weights (and
+    test-time statistics), the optimiser state and the history back as they were."""
+    module = {key: value.clone() for key, value in net.module_.state_dict().items()}
+    optimizer = copy.deepcopy(net.optimizer_.state_dict())
+    n_epochs = len(net.history)
+    try:
+        yield
+    except Exception:
+        net.module_.load_state_dict(module)
+        net.optimizer_.load_state_dict(optimizer)
+        del net.history[n_epochs:]
+        raise
+
+
+class _SigintRecorder:
+    """Notes whether Ctrl-C (SIGINT) arrived while training, then interrupts as before.
+
+    skorch's callbacks end training by raising KeyboardInterrupt too (early stopping), so
+    only the signal tells a user's interrupt apart. Signal handlers belong to the main
+    thread: elsewhere (fits in threads), nothing is installed and no signal arrives.
+    """
+
+    def __enter__(self):
+        self.received = False
+        self._previous = signal.getsignal(signal.SIGINT)
+        self._installed = (threading.current_thread() is threading.main_thread()
+                           and self._previous not in (signal.SIG_IGN, None))
+        if self._installed:
+            signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.received = True
+        handler = self._previous if callable(self._previous) else signal.default_int_handler
+        handler(signum, frame)
+
+    def __exit__(self, *exc_info):
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+# Independent random streams drawn from the net's random_state, one per purpose.
+_INIT, _NOISE, _BATCHES = range(3)
+
+
 class LadderNet(NeuralNet):
     """skorch net for a ladder module: semi-supervised batches and test-time statistics.
+
+    Its defaults are the paper's training: the :class:`~._ladder.Ladder` module and its
+    :class:`~._ladder.LadderCost`, Adam (as one fused kernel per step), the linear
+    learning-rate decay (``callbacks__lr_schedule__decay_start``), the cost terms in
+    ``history`` and no validation split. An estimator only resolves settings.
 
     Parameters
     ----------
     *args, **kwargs
-        As for :class:`skorch.NeuralNet`; ``module`` must be a
-        :class:`~sklearn_ladder._ladder.Ladder` and ``criterion`` a
-        :class:`~sklearn_ladder._ladder.LadderCost`.
-    sampler_seed : int
-        Seed of the batch sampler; continued training draws new batches.
+        As for :class:`skorch.NeuralNet`.
+    random_state : int
+        Seeds the initial weights, the noise and the batches, each from a generator of its
+        own (torch's global generator is neither used nor changed). A continued fit
+        (``partial_fit``) draws new noise and new batches.
     fp32_precision : {"ieee", "bf16"}
-        oneDNN's internal precision for the float32 matrix products and convolutions of
+        oneDNN's ``fp32_precision`` for the float32 matrix products and convolutions of
         each CPU update (forward and backward), restored after the update.
+
+    Attributes
+    ----------
+    interrupted_ : bool
+        Whether the last ``fit`` / ``partial_fit`` was stopped by a KeyboardInterrupt
+        (the model is then usable, and the interrupt is raised again).
     """
 
-    def __init__(self, *args, sampler_seed=0, fp32_precision="ieee", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.sampler_seed = sampler_seed
+    def __init__(self, module=Ladder, *args, criterion=LadderCost,
+                 optimizer=torch.optim.Adam, train_split=None, random_state=0,
+                 fp32_precision="ieee", **kwargs):
+        # One fused kernel per step instead of a dozen passes over every weight.
+        kwargs.setdefault("optimizer__fused", True)
+        super().__init__(module, *args, criterion=criterion, optimizer=optimizer,
+                         train_split=train_split, **kwargs)
+        self.random_state = random_state
         self.fp32_precision = fp32_precision
 
-    def get_dataset(self, X, y=None):
+    @property
+    def _default_callbacks(self):
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("lr_schedule", LinearDecayLR(decay_start=0.67)),
+            ("cost_terms", CostTerms()),
+            ("print_log", _PrintLog()),
+        ]
+
+    def _seed(self, stream: int, *key: int) -> int:
+        """A seed for one purpose (weights, noise or batches), from ``random_state``."""
+        state = np.random.SeedSequence([self.random_state, stream, *key]).generate_state(1)
+        return int(state[0])
+
+    def initialize_module(self):
+        kwargs = {**self.get_params_for("module"), "init_seed": self._seed(_INIT)}
+        self.module_ = self.initialized_instance(self.module, kwargs)
+        return self
+
+    def get_dataset(self, X, y=None, sample_weight=None):
         if isinstance(X, RowData):
             return X
-        return RowData(X, y, device=self.device)
+        return RowData(X, y, sample_weight, device=self.device)
 
     def get_iterator(self, dataset, training=False):
         if training:
-            rng = np.random.default_rng([self.sampler_seed, len(self.history)])
+            rng = np.random.default_rng(self._seed(_BATCHES, len(self.history)))
             return SemiSupervisedBatches(dataset, self.batch_size, rng)
         return _SequentialBatches(dataset, PREDICT_CHUNK)
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """skorch's ``partial_fit``, except that a KeyboardInterrupt is raised again and
+        a failed continuation leaves the net as it was.
+
+        skorch ends training quietly on Ctrl-C, so a script or a grid search would go on
+        with a cut-short model. Here training ends as usual (``on_train_end``: test-time
+        statistics, best weights of early stopping), ``interrupted_`` is set, and the
+        interrupt propagates. An exception (e.g. divergence) instead puts the weights,
+        the optimiser state and the history back as they were before the call.
+        """
+        if not self.initialized_:
+            self.initialize()
+        with _restored_on_failure(self), _SigintRecorder() as sigint:
+            self.notify("on_train_begin", X=X, y=y)
+            try:
+                self.fit_loop(X, y, **fit_params)
+            except KeyboardInterrupt:
+                pass  # skorch's callbacks (EarlyStopping) also end training this way
+            self.notify("on_train_end", X=X, y=y)
+        self.interrupted_ = sigint.received
+        if self.interrupted_:
+            raise KeyboardInterrupt
+        return self
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """skorch's epoch loop, without a host synchronisation per training update.
@@ -296,7 +426,7 @@ class LadderNet(NeuralNet):
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
             losses.append(step["loss"].detach())
-            self.history.record_batch(prefix + "_batch_size", len(batch[1]))
+            self.history.record_batch(prefix + "_batch_size", len(batch[1].y))
             self.notify("on_batch_end", batch=batch, training=training, **step)
         batches = self.history[-1]["batches"][-len(losses):] if losses else []
         for entry, value in zip(batches, torch.stack(losses).tolist() if losses else []):
@@ -305,27 +435,31 @@ class LadderNet(NeuralNet):
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
-        Xi, yi = batch
+        Xi, targets = batch
         with onednn_fp32_precision(self.fp32_precision):
             output = self.infer(Xi, **fit_params)
-            terms = self.criterion_.terms(output, yi)
+            terms = self.criterion_.terms(output, targets.y, targets.weight)
             loss = terms.sum()
             loss.backward()
         return {"loss": loss, "y_pred": output.logits, "cost_terms": terms.detach()}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        if training:
-            return self.criterion_(y_pred, y_true)
-        # Validation rows are all labeled and y_pred are test-time outputs.
+        # Training computes its cost in train_step_single; this is only reached by
+        # skorch's validation step, whose rows are labeled and outputs test-time ones.
         return self.criterion_.supervised_cost(y_pred, y_true)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         if torch.device(self.device).type == "cpu":
             retain_freed_memory()
+        # Each fit (or continuation) draws new noise from a generator of its own.
+        generator = torch.Generator(device=self.device)
+        self.module_.noise_generator = generator.manual_seed(
+            self._seed(_NOISE, len(self.history)))
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         super().on_train_end(net, X=X, y=y, **kwargs)
+        self.module_.noise_generator = None
         self.set_test_statistics(self.get_dataset(X, y))
 
     def set_test_statistics(self, data: RowData) -> None:

@@ -16,6 +16,8 @@ import numpy as np
 from sklearn.datasets import get_data_home
 from sklearn.utils import Bunch, check_random_state
 
+from ._unlabeled import unlabeled_labels
+
 __all__ = ["load_cifar10", "load_mnist", "mask_labels", "read_idx"]
 
 DATA_ENV_VAR = "SKLEARN_LADDER_DATA"
@@ -345,7 +347,7 @@ def mask_labels(y, n_labeled: int, *, random_state=None) -> np.ndarray:
     """
     y = np.asarray(y)
     classes, counts = np.unique(y, return_counts=True)
-    if np.issubdtype(y.dtype, np.number) and np.any(y == -1):
+    if unlabeled_labels(y).any():
         raise ValueError("y already holds -1 (unlabeled) rows; pass the fully labeled target.")
     n_classes = len(classes)
     if n_labeled < n_classes or n_labeled % n_classes:

@@ -20,19 +20,22 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
+from sklearn.base import is_regressor
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import BaseCrossValidator, StratifiedKFold
 from sklearn.utils import _safe_indexing, indexable
 from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.validation import _num_samples
 
-from ._classifier import unlabeled_mask
+from ._unlabeled import unlabeled_labels, unlabeled_targets
 
 __all__ = ["LabeledStratifiedKFold", "labeled_scorer"]
 
 
 class _LabeledScorer:
-    """Scorer that evaluates ``scorer`` on the rows whose label is not -1.
+    """Scorer that evaluates ``scorer`` on the labeled rows: for a classifier, those whose
+    label is no unlabeled marker (-1, '-1', None, NaN, pandas.NA); for a regressor, those
+    whose target is not NaN.
 
     A module-level class rather than a closure so that it pickles: process-based joblib
     backends (loky, Dask, Ray) ship the scorer to their workers.
@@ -45,10 +48,12 @@ class _LabeledScorer:
     def __call__(self, estimator, X, y, sample_weight=None) -> float:
         if y is None:
             raise ValueError("labeled_scorer needs y to tell labeled rows from unlabeled ones.")
-        keep = np.flatnonzero(~unlabeled_mask(y))
+        unlabeled = unlabeled_targets(y) if is_regressor(estimator) else unlabeled_labels(y)
+        keep = np.flatnonzero(~unlabeled)
         if len(keep) == 0:
             raise ValueError(
-                f"{self!r} got a test fold with no labeled row (every y is -1), so there is "
+                f"{self!r} got a test fold with no labeled row (every y is -1 or NaN), so "
+                f"there is "
                 f"nothing to score. Use sklearn_ladder.model_selection.LabeledStratifiedKFold "
                 f"as cv, which puts labeled rows of every class in every test fold."
             )
@@ -86,11 +91,13 @@ class _LabeledScorer:
 
 
 def labeled_scorer(scoring: str | Callable[..., Any]) -> Callable[..., float]:
-    """Make a scorer that ignores the unlabeled rows (``y == -1``).
+    """Make a scorer that ignores the unlabeled rows (``y == -1``, or NaN for a regressor).
 
-    The returned scorer drops every row whose label is -1 (together with its ``X`` row
-    and weight) and evaluates ``scoring`` on the rest. Use it as ``scoring`` in
-    :class:`~sklearn.model_selection.GridSearchCV`,
+    The returned scorer drops every unlabeled row (together with its ``X`` row and
+    weight) and evaluates ``scoring`` on the rest: for a classifier, the rows marked
+    -1, '-1', None, NaN or ``pandas.NA``; for a regressor (such as
+    :class:`~sklearn_ladder.LadderRegressor`), the rows whose target is NaN. Use it as
+    ``scoring`` in :class:`~sklearn.model_selection.GridSearchCV`,
     :func:`~sklearn.model_selection.cross_validate` and friends, alone or as a value of
     a dict of scorers, when the test folds may hold unlabeled rows.
 
@@ -105,8 +112,8 @@ def labeled_scorer(scoring: str | Callable[..., Any]) -> Callable[..., float]:
     Returns
     -------
     scorer : callable
-        ``scorer(estimator, X, y, sample_weight=None) -> float``, evaluated on the rows
-        with ``y != -1``. It raises a ValueError when there is no such row.
+        ``scorer(estimator, X, y, sample_weight=None) -> float``, evaluated on the
+        labeled rows. It raises a ValueError when there is no such row.
 
     Raises
     ------
@@ -258,7 +265,7 @@ class LabeledStratifiedKFold(BaseCrossValidator):
         """Indices (into all rows) of the labeled rows of each test fold."""
         X, y = indexable(X, y)  # also checks that X and y have the same number of rows
         y = np.asarray(y)
-        labeled = np.flatnonzero(~unlabeled_mask(y))
+        labeled = np.flatnonzero(~unlabeled_labels(y))
         if len(labeled) == 0:
             raise ValueError(
                 "y has no labeled row: every entry is -1, so there is nothing to put in a "

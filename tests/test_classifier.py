@@ -73,7 +73,7 @@ def test_all_rows_labeled_is_valid(digits):
     X, X_test, y, y_test = digits
     # Every row labeled: the labeled and unlabeled streams are the same rows.
     clf = LadderClassifier(**{**FAST, "max_epochs": 10}, denoising_costs=[10, 1, 0.1, 0.1])
-    assert clf.fit(X, y).score(X_test, y_test) > 0.85
+    assert clf.fit(X, y).score(X_test, y_test) > 0.8  # 0.84-0.88 over seeds 0-4
 
 
 def test_score_ignores_unlabeled_rows(digits_semi):
@@ -208,10 +208,11 @@ def test_reconstruct_needs_a_decoder_down_to_the_input(digits_semi):
 @pytest.mark.parametrize("combinator", ["g1", "g2", "g3", "g4", "amlp"])
 def test_every_combinator_trains(digits_semi, combinator):
     X, y, X_test, y_test = digits_semi
-    clf = LadderClassifier(**{**FAST, "max_epochs": 4}, combinator=combinator).fit(X, y)
+    clf = LadderClassifier(**{**FAST, "max_epochs": 8}, combinator=combinator).fit(X, y)
     denoising = clf.history_[:, "denoising_cost"]
     assert np.isfinite(denoising).all() and denoising[-1] < 0.8 * denoising[0]
-    assert clf.score(X_test, y_test) > 0.2  # twice chance after 4 short epochs
+    # Over seeds 0-2 after 8 short epochs: 0.55-0.71, AMLP 0.39-0.61; chance is 0.1.
+    assert clf.score(X_test, y_test) > 0.3
 
 
 class TinyCombinator(torch.nn.Module):
@@ -235,3 +236,64 @@ def test_user_supplied_combinator_module(digits_semi):
     assert clf.net_.module_.combinators["0"].w.abs().sum() > 0  # trained
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict(X_test), clf.predict(X_test))
+
+
+def _imbalanced(seed=0):
+    """95 / 5 classes that overlap, half the rows labeled."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(1000) < 0.05).astype(int)
+    X = (rng.normal(size=(1000, 5)) + 0.5 * y[:, None]).astype(np.float32)
+    y_semi = np.where(rng.random(1000) < 0.5, y, -1)
+    return X, y, y_semi
+
+
+IMBALANCED = {"layers": [20], "max_epochs": 8, "denoising_costs": [1, 1, 0.1],
+              "random_state": 0}
+
+
+def test_class_weight_balanced_lifts_the_minority_class():
+    X, y, y_semi = _imbalanced()
+    plain = LadderClassifier(**IMBALANCED).fit(X, y_semi)
+    balanced = LadderClassifier(**IMBALANCED, class_weight="balanced").fit(X, y_semi)
+    by_dict = LadderClassifier(**IMBALANCED, class_weight={0: 1, 1: 19}).fit(X, y_semi)
+    minority = y == 1
+    p_plain, p_balanced, p_dict = (m.predict_proba(X)[minority, 1].mean()
+                                   for m in (plain, balanced, by_dict))
+    # Seeds 0 and 1: probability 0.50-0.54 -> 0.64-0.68, recall 0.47-0.62 -> 0.74-0.80.
+    assert p_balanced > p_plain + 0.1 and p_dict > p_plain + 0.08
+    recall = [(m.predict(X)[minority] == 1).mean() for m in (plain, balanced)]
+    assert recall[1] > recall[0] + 0.1
+
+
+def test_sample_weight_weighs_the_supervised_cost_through_a_pipeline():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, y_semi = _imbalanced()
+    weights = np.where(y_semi == 1, 19.0, 1.0)
+    pipe = make_pipeline(StandardScaler(), LadderClassifier(**IMBALANCED))
+    pipe.fit(X, y_semi, ladderclassifier__sample_weight=weights)
+    balanced = make_pipeline(StandardScaler(),
+                             LadderClassifier(**IMBALANCED, class_weight="balanced"))
+    balanced.fit(X, y_semi)
+    # 19 : 1 is what "balanced" gives here, up to the exact class counts.
+    minority = y == 1
+    np.testing.assert_allclose(pipe.predict_proba(X)[minority, 1].mean(),
+                               balanced.predict_proba(X)[minority, 1].mean(), atol=0.05)
+    plain = make_pipeline(StandardScaler(), LadderClassifier(**IMBALANCED)).fit(X, y_semi)
+    assert pipe.predict_proba(X)[minority, 1].mean() > plain.predict_proba(X)[minority, 1].mean()
+
+
+def test_equal_sample_weights_change_nothing(digits_semi):
+    X, y, X_test, _ = digits_semi
+    plain = LadderClassifier(**FAST).fit(X, y).predict_proba(X_test)
+    weighted = LadderClassifier(**FAST).fit(X, y, sample_weight=np.full(len(X), 3.0))
+    np.testing.assert_array_equal(weighted.predict_proba(X_test), plain)
+
+
+def test_weights_that_leave_no_labeled_row_are_refused(digits_semi):
+    X, y, _, _ = digits_semi
+    with pytest.raises(ValueError, match="every labeled row weight 0"):
+        LadderClassifier(**FAST).fit(X, y, sample_weight=np.where(y >= 0, 0.0, 1.0))
+    with pytest.raises(ValueError, match="Negative values"):
+        LadderClassifier(**FAST).fit(X, y, sample_weight=-np.ones(len(X)))

@@ -14,10 +14,26 @@ FAST_REGRESSOR = LadderRegressor(layers=[16], denoising_costs=[1, 1, 0.1], max_e
                                  batch_size=32, learning_rate=0.02, random_state=0)
 
 
+# Training draws random batches of the rows; a weight of 2 cannot give the same batches
+# (hence the same stochastic fit) as a repeated row.
+STOCHASTIC_WEIGHTS = (
+    "Weights scale each labeled row's supervised cost; training samples random batches "
+    "of rows, so a weight of 2 and a repeated row give different (equally valid) fits."
+)
+
+
 def expected_failed_checks(estimator):
+    weights = {f"check_sample_weight_equivalence_on_{kind}_data": STOCHASTIC_WEIGHTS
+               for kind in ("dense", "sparse")}
     if isinstance(estimator, LadderRegressor):
-        return {}
+        return weights
     return {
+        **weights,
+        "check_class_weight_classifiers": (
+            "Its problem (50 noisy rows) gives the FAST settings 20 updates, too few for a "
+            "class weight to move the predictions that far; tests/test_classifier.py "
+            "checks class_weight with enough updates."
+        ),
         "check_classifiers_classes": (
             "One of its problems labels the classes -1 and 1, but -1 marks an unlabeled row "
             "(scikit-learn's semi-supervised convention), which leaves one labeled class. "

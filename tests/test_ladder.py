@@ -160,13 +160,13 @@ def test_batch_norm_statistics_are_differentiable_like_the_formula(shape):
 def test_corruption_leaves_the_clean_groups_untouched():
     torch.manual_seed(0)
     z = torch.randn(50, 3, 4)
-    out = _corrupt(z, 0.5, 2)
+    out = _corrupt(z, 0.5, 2, None)
     assert torch.equal(out[:, 2], z[:, 2])
     noise = (out[:, :2] - z[:, :2]) / 0.5
     assert abs(noise.mean()) < 0.15 and abs(noise.std() - 1) < 0.15
     # The same draws as a plain corruption of the first two groups, group after group.
     torch.manual_seed(1)
-    corrupted = _corrupt(z, 0.5, 2)
+    corrupted = _corrupt(z, 0.5, 2, None)
     torch.manual_seed(1)
     plain = z[:, :2] + 0.5 * torch.randn(2, 50, 4).transpose(0, 1)
     torch.testing.assert_close(corrupted[:, :2], plain)

@@ -218,29 +218,65 @@ def digits_50():
     return (X / 16.0).astype(np.float32), mask_labels(y, 50, random_state=0)
 
 
+def _torch_threads(estimator, X, y):
+    """Not a score: how many threads torch had in the process that made the fit."""
+    import torch
+
+    return torch.get_num_threads()
+
+
 def _search(n_jobs):
     return GridSearchCV(LadderClassifier(layers=[20], max_epochs=1, random_state=0),
                         {"noise_std": [0.2, 0.3]}, cv=LabeledStratifiedKFold(3),
-                        scoring=labeled_scorer("accuracy"), n_jobs=n_jobs,
-                        error_score="raise")
+                        scoring={"accuracy": labeled_scorer("accuracy"),
+                                 "threads": _torch_threads},
+                        refit="accuracy", n_jobs=n_jobs, error_score="raise")
 
 
-def _check_search(search):
-    assert search.best_params_ in [{"noise_std": 0.2}, {"noise_std": 0.3}]
-    scores = np.column_stack([search.cv_results_[f"split{i}_test_score"] for i in range(3)])
-    assert scores.shape == (2, 3) and np.all(np.isfinite(scores))
-    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
-    assert np.all((scores >= 0) & (scores <= 1))
+@pytest.fixture(scope="module")
+def sequential(digits_50):
+    return _search(n_jobs=1).fit(*digits_50)
 
 
-def test_grid_search_ladder(digits_50):
+def _split_scores(search):
+    return np.column_stack([search.cv_results_[f"split{i}_test_accuracy"] for i in range(3)])
+
+
+def test_grid_search_scores_are_those_of_fits_made_by_hand(sequential, digits_50):
     X, y = digits_50
-    _check_search(_search(n_jobs=1).fit(X, y))
+    train, test = next(LabeledStratifiedKFold(3).split(X, y))
+    by_hand = LadderClassifier(layers=[20], max_epochs=1, random_state=0, noise_std=0.3)
+    by_hand.fit(X[train], y[train])
+    assert _split_scores(sequential)[1, 0] == labeled_scorer("accuracy")(
+        by_hand, X[test], y[test])
+    best = np.argmax(sequential.cv_results_["mean_test_accuracy"])
+    assert sequential.best_params_ == sequential.cv_results_["params"][best]
+    assert sequential.best_estimator_.n_iter_ == 1
 
 
-def test_grid_search_ladder_loky_backend(digits_50):
-    # Dask and Ray plug in as joblib backends the same way; nothing in our code is
-    # backend-specific, it only has to pickle.
-    X, y = digits_50
-    with joblib.parallel_backend("loky"):
-        _check_search(_search(n_jobs=2).fit(X, y))
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_grid_search_in_parallel_reproduces_the_sequential_one(sequential, digits_50,
+                                                               backend):
+    # Each fit draws from generators of its own, so threads cannot mix their noise, and
+    # process workers get the same fits as the main process.
+    with joblib.parallel_backend(backend):
+        search = _search(n_jobs=2).fit(*digits_50)
+    np.testing.assert_array_equal(_split_scores(search), _split_scores(sequential))
+    if backend == "loky":  # joblib limits each worker to its share of the cores
+        threads = search.cv_results_["mean_test_threads"]
+        assert np.all(threads * 2 <= max(joblib.cpu_count(), 2))
+
+
+def test_grid_search_on_a_dask_cluster(sequential, digits_50):
+    # A real cluster: a scheduler and two worker processes, as skorch documents for
+    # spreading a search over machines (joblib's "dask" backend).
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster), joblib.parallel_backend("dask"):
+        search = _search(n_jobs=2).fit(*digits_50)
+    np.testing.assert_array_equal(_split_scores(search), _split_scores(sequential))
+    # Dask's workers start with OMP_NUM_THREADS=1: no worker oversubscribes the cores.
+    assert np.all(search.cv_results_["mean_test_threads"] == 1)
+
+

@@ -8,6 +8,7 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning
 
@@ -98,6 +99,23 @@ def test_warm_start_continues_training(digits_semi):
     cold = LadderClassifier(**FAST).fit(X, y)
     cold.fit(X, y)
     assert cold.n_iter_ == 2
+
+
+def test_a_diverging_warm_fit_leaves_the_model_as_it_was(digits_semi):
+    X, y, X_test, _ = digits_semi
+    clf = LadderClassifier(**FAST, warm_start=True).fit(X, y)
+    state = {k: v.clone() for k, v in clf.net_.module_.state_dict().items()}
+    proba = clf.predict_proba(X_test)
+    clf.set_params(learning_rate=1e8)
+    with pytest.raises(FloatingPointError):
+        clf.fit(X * 1e20, y)
+    after = clf.net_.module_.state_dict()
+    assert all(torch.equal(state[k], after[k]) for k in state)  # no NaN written in place
+    assert clf.n_iter_ == len(clf.history_) == 2
+    np.testing.assert_array_equal(clf.predict_proba(X_test), proba)
+    clf.set_params(learning_rate=0.002).fit(X, y)  # a sane warm fit
+    assert clf.n_iter_ == len(clf.history_) == 4
+    assert np.isfinite(clf.predict_proba(X_test)).all()
 
 
 def test_warm_start_refuses_a_different_network(digits_semi):

@@ -29,3 +29,16 @@ def test_speed_conv_writes_json_and_table(tmp_path):
     # 30 images through Conv-Small forward (20 corrupted, 10 clean), about 3x for backward.
     assert 0.5 < row["gflop_per_update"] < 3
     assert "| conv-small-gamma | 1×28×28 |" in (tmp_path / "speed-conv.md").read_text()
+
+
+def test_onednn_bf16_reports_every_product_and_whether_it_rounded(tmp_path, monkeypatch):
+    import onednn_bf16
+
+    result = onednn_bf16.run(repeats=1)
+    assert [row["shape"][1:] for row in result["products"]] == [
+        [784, 1000], [1000, 500], [500, 250], [250, 250], [250, 250], [250, 10]]
+    for row in result["products"]:
+        errors = row["max_error"]
+        # float32 products are far closer to float64 than products of bfloat16 inputs
+        assert errors["ieee"] < 1e-3 < errors["bf16 inputs"]
+    assert "| 300 × 784 × 1000 |" in onednn_bf16.markdown(result)

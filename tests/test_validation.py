@@ -26,7 +26,11 @@ BAD_FIT = [
     ({}, X, y[:-1], "inconsistent numbers of samples"),
     ({}, X, np.where(y >= 0, 0, -1), "only one class"),
     ({}, X, np.where(y >= 0, 0.5, -1.0), "not whole numbers"),
-    ({}, X, np.where(y >= 0, "a", "-1"), "string '-1'"),
+    ({}, X, np.where(y >= 0, "a", "-1"), "only one class"),  # '-1' is no class
+    ({"feature_layer": 3, "layers": [4]}, X, y, "feature_layer=3 but this ladder has"),
+    ({"device": "cuda:x"}, X, y, "not a torch device"),
+    ({"device": "meta"}, X, y, "'cpu' or 'cuda' devices"),
+    ({}, X, np.where(y >= 0, y, np.inf), "infinity"),
     ({}, X, np.array(["a", 1, -1, -1] * 10, dtype=object), "mixes strings and numbers"),
     ({"denoising_costs": [1, 2]}, X, y, "denoising_costs needs one value per layer"),
     ({"denoising_costs": [1, -2, 0, 0]}, X, y, "non-negative"),
@@ -91,3 +95,32 @@ def test_predict_with_wrong_number_of_features_raises():
     clf = LadderClassifier([8], max_epochs=1, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="6 features"):
         clf.predict(X[:, :5])
+
+
+def test_cuda_device_strings_and_torch_devices_are_accepted(monkeypatch):
+    import torch
+
+    from sklearn_ladder._base import _resolve_device
+
+    assert _resolve_device(torch.device("cpu")) == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert _resolve_device("cuda:1") == "cuda:1"
+    assert _resolve_device(torch.device("cuda", 0)) == "cuda:0"
+    with pytest.raises(ValueError, match="sees 2 CUDA device"):
+        _resolve_device("cuda:2")
+
+
+def test_a_torch_device_trains_and_clones():
+    import torch
+    from sklearn.base import clone
+
+    clf = LadderClassifier([4], max_epochs=1, device=torch.device("cpu"), random_state=0)
+    clf.fit(X, y)
+    assert clf.net_.device == "cpu" and clone(clf).device == torch.device("cpu")
+
+
+def test_score_without_labeled_rows_says_so():
+    clf = LadderClassifier([4], max_epochs=1, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="score got no labeled row"):
+        clf.score(X, np.full(len(X), -1))

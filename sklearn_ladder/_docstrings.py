@@ -1,0 +1,144 @@
+"""The parameter and attribute documentation the ladder estimators share.
+
+An estimator's docstring holds ``%(parameters)s`` and ``%(attributes)s`` lines, which
+:func:`fill_docstring` replaces; the estimator's own parameters and attributes follow
+them.
+"""
+
+__all__ = ["ATTRIBUTES_DOC", "PARAMETERS_DOC", "fill_docstring"]
+
+# The parameters' documentation, shared by the estimators' docstrings.
+PARAMETERS_DOC = """    Parameters
+    ----------
+    layers : sequence of int, str or sequence of layer specifications, \
+            default=(1000, 500, 250, 250, 250)
+        The encoder. A sequence of int gives the widths of fully connected hidden layers;
+        the input and output widths come from the data, so the default is the paper's
+        784-1000-500-250-250-250-10 network on MNIST, and ``len(layers) = L - 1`` hidden
+        layers make layers 0..L (input to softmax). For images, a preset name
+        (``"conv-small"``, ``"conv-large"``, ``"conv-fc"``: the paper's Tables 2-3) or a
+        list of :mod:`sklearn_ladder.layers` specifications (``Conv``, ``MaxPool``,
+        ``GlobalMeanPool``, ``Dense``) describes every layer above the input, the output
+        layer included: its width must equal the number of classes (outputs). Every
+        layer, pooling included, counts in ``denoising_costs`` and ``noise_std``.
+    input_shape : tuple of int (channels, height, width), default=None
+        Shape of one image, for convolutional layers: each row of ``X`` holds
+        ``channels * height * width`` values, channel after channel, each row-major (as
+        ``images.reshape(n, -1)`` gives for an ``(n, channels, height, width)`` array).
+        ``None`` for flat feature vectors.
+    mode : {"full", "gamma", "bottom", "supervised"}, default="full"
+        Which layers get a denoising cost: every layer (the full ladder), the top layer
+        only (the paper's Γ-model), the input only, or none (the encoder alone, the
+        paper's supervised baseline, which builds no decoder).
+    denoising_costs : array-like of shape (L + 1,), default=None
+        λ_0..λ_L, the weight of each layer's denoising cost C_l. ``None`` takes the
+        mode's default from the paper's 100-label MNIST settings: full
+        ``(1000, 10, 0.1, ...)``, bottom ``(5000, 0, ...)``, gamma ``(0, ..., 0, 0.5)``,
+        supervised all 0. Nonzero values must lie on the layers the mode decodes.
+    noise_std : float or array-like of shape (L + 1,), default=0.3
+        σ, the standard deviation of the Gaussian noise added to the input (σ_0) and to
+        every normalised pre-activation (σ_1..σ_L) of the corrupted encoder.
+    combinator : {"gauss", "g1", "g2", "g3", "g4", "amlp"} or callable, default="gauss"
+        The denoising function g of the decoder: ``"gauss"`` is the paper's eq. 2;
+        ``"g1"``..``"g4"`` its Appendix B comparisons (miniature MLP with and without the
+        z̃u term, linear, additive); ``"amlp"`` the per-unit MLP on (z̃, u, z̃u) of
+        Pezeshki et al. (2016). A callable ``factory(n_units) -> torch.nn.Module`` (e.g.
+        an importable ``nn.Module`` subclass) supplies your own, mapping ``(z_tilde, u)``
+        to ``z_hat`` element-wise; see :func:`sklearn_ladder._combinators.make_combinator`.
+    activation : {"relu", "leaky_relu", "tanh", "sigmoid"}, default="relu"
+        Non-linearity φ of the hidden layers (the output is always a softmax);
+        ``"leaky_relu"`` has slope 0.1, as in the paper's CIFAR-10 network.
+    top_scale : bool, default=True
+        Whether the top layer has the learned scale γ of its logits (the paper drops it
+        for CIFAR-10's Conv-Large).
+    batch_size : int, default=100
+        Rows of each kind per update: every update sees ``batch_size`` labeled and
+        ``batch_size`` unlabeled rows (capped at the number of rows). At least 2, since
+        batch normalisation needs two rows.
+    max_epochs : int, default=150
+        Epochs of training; an epoch is one pass over all rows (the unlabeled pool).
+    learning_rate : float, default=0.002
+        Adam's initial learning rate.
+    lr_decay_start : float, default=0.67
+        Fraction of the epochs after which the learning rate decays linearly to 0.
+    device : str or torch.device, default="cpu"
+        Torch device to train and predict on: ``"cpu"``, ``"cuda"``, ``"cuda:N"``, a
+        :class:`torch.device`, or ``"auto"`` (CUDA when available, else the CPU).
+    fp32_precision : {"ieee", "bf16"}, default="ieee"
+        oneDNN's ``fp32_precision`` for the float32 matrix products and convolutions of
+        training on the CPU, set during each update and restored after. ``"bf16"`` allows
+        oneDNN to compute them with bfloat16 arithmetic and hands the products that are
+        large enough (about 16³ multiply-adds and more) from MKL to oneDNN. Whether the
+        arithmetic changes depends on the CPU: oneDNN down-converts only where it has
+        bfloat16 kernels for the product, and computes in float32 with its own kernels
+        elsewhere. Measured (see the benchmarks page): on an Intel Xeon with AVX512-BF16
+        but no AMX, the products stay float32 (to 1e-4 of the default) and an update of
+        the paper's MLP is no faster; on the AMD EPYC of earlier runs it was about 1.4x
+        faster, with the same MNIST test error after a shortened schedule. Convolutional
+        ladders did not gain on either. Off by default since it may change the arithmetic;
+        parameters, the element-wise work and predictions stay in float32 / float64. CPU
+        training only, and set process-wide during an update, so fits in threads should
+        use the same value.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the noise and the batch sampling, each drawn
+        from a generator of the fit's own: torch's global random state is neither used
+        nor changed, so fits in threads with the same ``random_state`` give the same
+        model. On CPU an int gives identical predictions across fits and processes (same
+        torch build and thread count). On CUDA, the noise comes from a CUDA generator, so
+        a GPU fit differs from a CPU fit with the same seed (the initial weights are the
+        same); some kernels (atomic adds in reductions and index backward) are not
+        deterministic, so GPU results vary slightly between runs unless
+        ``torch.use_deterministic_algorithms(True)`` is set by the caller. A combinator
+        given as your own factory initialises from torch's global generator (seeded
+        from this one), which is not thread-safe.
+    verbose : int, default=0
+        ``1`` prints one line of costs per epoch.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the fitted network for ``max_epochs`` more
+        epochs (with a fresh learning-rate schedule and new noise and batches) instead of
+        starting anew. The network's structure and the classes must stay the same. A
+        continued fit that fails (e.g. diverges) leaves the fitted model as it was.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the labeled rows (stratified by class for the
+        classifier; they stay in the unlabeled pool), stop when their score (accuracy, or
+        R² for the regressor) has not improved by ``tol`` for ``n_iter_no_change`` epochs,
+        and keep the best epoch's weights. The score is in ``history_`` as
+        ``valid_score``.
+    validation_fraction : float, default=0.1
+        Fraction of the labeled rows held out when ``early_stopping`` is True; it must
+        leave at least one row of every class on each side.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before early stopping.
+    tol : float, default=1e-4
+        Smallest improvement of the validation score that counts.
+    feature_layer : int, default=None
+        Layer whose clean activations ``transform`` returns: 1..L-1 are the hidden layers,
+        L the logits; ``None`` is the last hidden layer (L - 1). Checked in ``fit``.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra :mod:`skorch.callbacks` run during training, after the ladder's own.
+"""
+
+# The fitted attributes every ladder estimator has, for the estimators' docstrings.
+ATTRIBUTES_DOC = """    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names, when ``X`` was a DataFrame with string column names.
+    denoising_costs_ : ndarray of shape (L + 1,)
+        The λ values used.
+    noise_std_ : ndarray of shape (L + 1,)
+        The σ values used.
+    net_ : LadderNet
+        The trained skorch net; ``net_.module_`` is the torch module.
+    history_ : skorch.History
+        Per-epoch ``train_loss``, ``supervised_cost``, ``denoising_cost``,
+        ``denoising_cost_<l>`` (λ_l C_l), ``lr`` and ``dur``.
+    n_iter_ : int
+        Number of epochs trained.
+"""
+
+
+def fill_docstring(cls):
+    """Put the shared parameter and attribute documentation into ``cls.__doc__``."""
+    cls.__doc__ = (cls.__doc__.replace("    %(parameters)s\n", PARAMETERS_DOC)
+                   .replace("    %(attributes)s\n", ATTRIBUTES_DOC))
+    return cls
