@@ -5,7 +5,8 @@ Learning with Ladder Networks", NIPS 2015) trained through skorch, with scikit-l
 semi-supervised convention: ``y == -1`` marks an unlabeled row.
 
 Public modules: :mod:`sklearn_ladder.layers` (convolutional encoders and the paper's
-architectures), :mod:`sklearn_ladder.datasets` (MNIST and CIFAR-10 loaders, label masking),
+architectures), :mod:`sklearn_ladder.combinators` (the denoising functions g, and how to
+write your own), :mod:`sklearn_ladder.datasets` (MNIST and CIFAR-10 loaders, label masking),
 :mod:`sklearn_ladder.preprocessing` (contrast normalisation, ZCA whitening) and
 :mod:`sklearn_ladder.model_selection` (scoring and cross-validation that ignore -1 rows).
 """

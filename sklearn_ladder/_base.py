@@ -30,9 +30,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 
-from ._combinators import COMBINATOR_NAMES
 from ._training import HeldOutScore, LadderNet
 from ._unlabeled import labeled_rows, mark_unlabeled
+from .combinators import COMBINATOR_NAMES
 from .layers import PRESETS, as_specs, output_shapes
 
 __all__ = ["SHARED_PARAMETERS", "BaseLadder", "make_init"]

@@ -44,7 +44,7 @@ PARAMETERS_DOC = """    Parameters
         z̃u term, linear, additive); ``"amlp"`` the per-unit MLP on (z̃, u, z̃u) of
         Pezeshki et al. (2016). A callable ``factory(n_units) -> torch.nn.Module`` (e.g.
         an importable ``nn.Module`` subclass) supplies your own, mapping ``(z_tilde, u)``
-        to ``z_hat`` element-wise; see :func:`sklearn_ladder._combinators.make_combinator`.
+        to ``z_hat`` element-wise; see :func:`sklearn_ladder.combinators.make_combinator`.
     activation : {"relu", "leaky_relu", "tanh", "sigmoid"}, default="relu"
         Non-linearity φ of the hidden layers (the output is always a softmax);
         ``"leaky_relu"`` has slope 0.1, as in the paper's CIFAR-10 network.

@@ -1,17 +1,21 @@
 """The ladder network as a torch module: encoders, decoder and costs (Rasmus et al. 2015).
 
 Pure tensor math, no scikit-learn and no skorch, so each equation can be tested on tensors.
-Notation follows the paper and ``ladder-spec.md``: layer ``l = 0`` is the input, ``l = L``
-the softmax output; ``z`` are batch-normalised pre-activations, ``z_tilde`` their corrupted
-versions, ``z_hat`` the decoder's reconstructions, ``u`` the top-down signal.
+Notation follows the paper: layer ``l = 0`` is the input, ``l = L`` the softmax output;
+``z`` are batch-normalised pre-activations, ``z_tilde`` their corrupted versions,
+``z_hat`` the decoder's reconstructions, ``u`` the top-down signal. Where the paper is
+silent, the authors' code decides (the docstrings say where: ε of batch normalisation,
+the clean statistics that normalise the reconstructions, the initialisation).
 
 Training batches hold ``B`` labeled rows followed by ``B`` unlabeled rows. Batch
-statistics are always computed per group (labeled apart from unlabeled). Inside, a batch is
-laid out as ``(B, groups, *shape)``, with ``shape`` a layer's ``(units,)`` or
-``(channels, height, width)``: one matrix product or convolution serves both groups, and
-one parameter-free ``F.batch_norm`` over the ``(B, groups * channels, ...)`` view
-normalises every group and channel with its own statistics, without copies. The maps
-between layers (dense, convolution, pooling) live in :mod:`._mappings`.
+statistics are always computed per group. Inside, a batch is laid out as
+``(B, groups, *shape)``, with ``shape`` a layer's ``(units,)`` or
+``(channels, height, width)`` and up to three groups: the labeled and the unlabeled rows
+of the corrupted encoder and the unlabeled rows of the clean encoder. One matrix product
+or convolution per layer serves all the groups, and one parameter-free batch-norm kernel
+over the ``(B, groups * channels, ...)`` view normalises every group and channel with its
+own statistics, without copies. The maps between layers (dense, convolution, pooling)
+live in :mod:`._mappings`.
 """
 
 import math
@@ -22,8 +26,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._combinators import make_combinator
 from ._mappings import make_mapping
+from .combinators import make_combinator
 from .layers import as_specs, output_shapes
 
 __all__ = ["Ladder", "LadderCost", "LadderOutput"]
@@ -193,12 +197,18 @@ class Ladder(nn.Module):
         init_seed: int | None = None,
     ):
         super().__init__()
-        self.noise_generator = None
-        init = None if init_seed is None else torch.Generator().manual_seed(init_seed)
         if output not in ("softmax", "linear"):
             raise ValueError(f"output must be 'softmax' or 'linear', got {output!r}")
         self.output = output
+        self.noise_generator = None
         specs = as_specs(layers)
+        self._set_structure(input_shape, specs, denoising_costs, noise_std)
+        init = None if init_seed is None else torch.Generator().manual_seed(init_seed)
+        self._build_encoder(activation, top_scale, init)
+        self._build_decoder(combinator, init)
+
+    def _set_structure(self, input_shape, specs, denoising_costs, noise_std) -> None:
+        """Shapes, maps, σ and which layers are activated and decoded (no parameters)."""
         shapes = output_shapes(input_shape, specs)
         if len(shapes[-1]) != 1:
             raise ValueError(
@@ -215,19 +225,24 @@ class Ladder(nn.Module):
         self.widths = tuple(math.prod(shape) for shape in shapes)
         self.n_layers = n_layers
         self.noise_std = tuple(float(s) for s in noise_std)
-        self._phi = _ACTIVATIONS[activation]
-        lambdas = [float(c) for c in denoising_costs]
         # Python values, not a buffer: reading a device tensor would synchronise every update.
-        self.decoded_layers = frozenset(l for l, lam in enumerate(lambdas) if lam > 0)
-        # mappings[l] takes layer l-1 to layer l; channels and their broadcast shapes:
+        self.decoded_layers = frozenset(
+            l for l, lam in enumerate(denoising_costs) if float(lam) > 0)
+        self.lowest_decoded = min(self.decoded_layers) if self.decoded_layers else None
+        # The clean pass only supplies targets and statistics for layers above 0.
+        self._needs_clean_pass = any(l > 0 for l in self.decoded_layers)
+        # mappings[l] takes layer l-1 to layer l.
         self.mappings = [None] + [make_mapping(spec, shapes[l - 1])
                                   for l, spec in enumerate(specs, start=1)]
-        channels = [shape[0] for shape in shapes]
+        self._channels = [shape[0] for shape in shapes]
         self._channel_shapes = [(shape[0],) + (1,) * (len(shape) - 1) for shape in shapes]
-        top = n_layers
         # Pooling layers below the top get no β, γ or φ; the top always gets β (logits).
-        self._activated = frozenset(l for l in range(1, top) if self.mappings[l].affine)
+        self._activated = frozenset(l for l in range(1, n_layers) if self.mappings[l].affine)
 
+    def _build_encoder(self, activation: str, top_scale: bool, init) -> None:
+        """W_l, β_l, γ_l and the test-time statistics buffers of layers 1..L."""
+        top, channels = self.n_layers, self._channels
+        self._phi = _ACTIVATIONS[activation]
         # Keyed by layer: weights["l"] (W_l) maps layer l-1 to layer l.
         self.weights = nn.ParameterDict({
             str(l): nn.Parameter(weight) for l in range(1, top + 1)
@@ -242,24 +257,22 @@ class Ladder(nn.Module):
             for l in (*sorted(self._activated), top)
             if (l == top and top_scale) or (l < top and activation not in _NEEDS_NO_GAMMA)
         })
+        for l in range(1, top + 1):
+            self.register_buffer(f"test_mean_{l}", torch.zeros(channels[l]))
+            self.register_buffer(f"test_var_{l}", torch.ones(channels[l]))
 
+    def _build_decoder(self, combinator, init) -> None:
+        """g_l and V_l from the top down to the lowest decoded layer, none below it."""
         decoded = self.decoded_layers
-        self.lowest_decoded = min(decoded) if decoded else None
-        # The clean pass only supplies targets and statistics for layers above 0.
-        self._needs_clean_pass = any(l > 0 for l in decoded)
-        levels = range(self.lowest_decoded, top + 1) if decoded else range(0)
+        levels = range(self.lowest_decoded, self.n_layers + 1) if decoded else range(0)
         self.combinators = nn.ModuleDict(
-            {str(l): make_combinator(combinator, channels[l], init) for l in levels}
+            {str(l): make_combinator(combinator, self._channels[l], init) for l in levels}
         )
         # decoder_weights[l] maps the reconstruction of layer l down to layer l-1 (V_l).
         self.decoder_weights = nn.ParameterDict({
             str(l): nn.Parameter(weight) for l in levels if l > (self.lowest_decoded or 0)
             if (weight := self.mappings[l].decoder_weight(init)) is not None
         })
-
-        for l in range(1, top + 1):
-            self.register_buffer(f"test_mean_{l}", torch.zeros(channels[l]))
-            self.register_buffer(f"test_var_{l}", torch.ones(channels[l]))
 
     def __getstate__(self):
         # A generator may live on a GPU, and a fitted model needs none.
@@ -300,7 +313,7 @@ class Ladder(nn.Module):
         zs, hs, means, inv_stds = [x], [x], [None], [None]
         h = x
         for l in range(1, self.n_layers + 1):
-            z_pre = self.mappings[l].down(h, self._weight(self.weights, l, x.dtype))
+            z_pre = self.mappings[l].encode(h, self._weight(self.weights, l, x.dtype))
             mean = inv_std = None
             if statistics == "test":
                 shape = self._channel_shapes[l]
@@ -403,7 +416,7 @@ class Ladder(nn.Module):
         for l in range(self.n_layers, self.lowest_decoded - 1, -1):
             if l < self.n_layers:
                 weight = self._weight(self.decoder_weights, l + 1, u.dtype)
-                u = _batch_normalize(self.mappings[l + 1].up(z_hats[l + 1], weight))
+                u = _batch_normalize(self.mappings[l + 1].decode(z_hats[l + 1], weight))
             z_hats[l] = self._combine(l, z_tilde[l], u)
         return z_hats
 

@@ -1,8 +1,8 @@
 """The maps between adjacent ladder layers, one class per kind of layer.
 
-Each map takes layer ``l - 1`` to layer ``l`` in the encoder (``down``, with the weights
+Each map takes layer ``l - 1`` to layer ``l`` in the encoder (``encode``, with the weights
 W_l) and the decoder's reconstruction of layer ``l`` back to the shape of layer ``l - 1``
-(``up``, with its own weights V_l), following the paper's rules: a dense layer's
+(``decode``, with its own weights V_l), following the paper's rules: a dense layer's
 inverse is a dense map the other way, a convolution's inverse swaps valid and full
 convolution, a max-pool's inverse is nearest-neighbour up-sampling, a global mean pool's
 inverse is broadcasting. The maps hold no tensors; the :class:`~sklearn_ladder._ladder.Ladder`
@@ -50,10 +50,10 @@ class _Mapping:
         """Initial V_l drawn from ``generator``, or None for a map without weights."""
         return None
 
-    def down(self, h: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+    def encode(self, h: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
         raise NotImplementedError
 
-    def up(self, z_hat: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+    def decode(self, z_hat: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
         raise NotImplementedError
 
 
@@ -66,10 +66,10 @@ class _DenseMapping(_Mapping):
         return _gaussian(self.spec.units, math.prod(self.in_shape), fan_in=self.spec.units,
                          generator=generator)
 
-    def down(self, h, weight):
+    def encode(self, h, weight):
         return h.flatten(2) @ weight  # flatten: a no-op view for (N, G, units)
 
-    def up(self, z_hat, weight):
+    def decode(self, z_hat, weight):
         return (z_hat @ weight).unflatten(1, self.in_shape)
 
 
@@ -81,16 +81,16 @@ class _ConvMapping(_Mapping):
 
     def decoder_weight(self, generator=None):
         k, c_in, c_out = self.spec.kernel_size, self.in_shape[0], self.spec.channels
-        # Shaped for conv_transpose2d (in, out, k, k) or conv2d (out, in, k, k); see up().
+        # Shaped for conv_transpose2d (in, out, k, k) or conv2d (out, in, k, k); see decode().
         shape = (c_out, c_in) if self.spec.padding == "valid" else (c_in, c_out)
         return _gaussian(*shape, k, k, fan_in=c_out * k * k, generator=generator)
 
-    def down(self, h, weight):
+    def encode(self, h, weight):
         padding = self.spec.kernel_size - 1 if self.spec.padding == "full" else 0
         z = F.conv2d(_merge_groups(h), weight, padding=padding)
         return z.unflatten(0, h.shape[:2])
 
-    def up(self, z_hat, weight):
+    def decode(self, z_hat, weight):
         # Valid and full swap, which restores the size of the layer below. The full
         # convolution is computed as a transposed convolution: the same map up to a flip
         # of the (freely learned) kernel, without multiplying the k - 1 rows of zero
@@ -103,10 +103,10 @@ class _ConvMapping(_Mapping):
 class _MaxPoolMapping(_Mapping):
     affine = False
 
-    def down(self, h, weight):
+    def encode(self, h, weight):
         return F.max_pool2d(_merge_groups(h), self.spec.size).unflatten(0, h.shape[:2])
 
-    def up(self, z_hat, weight):
+    def decode(self, z_hat, weight):
         # To the exact size below, also where pooling dropped an odd last row or column.
         return F.interpolate(z_hat, size=self.in_shape[1:], mode="nearest")
 
@@ -114,10 +114,10 @@ class _MaxPoolMapping(_Mapping):
 class _GlobalMeanPoolMapping(_Mapping):
     affine = False
 
-    def down(self, h, weight):
+    def encode(self, h, weight):
         return h.mean(dim=(-2, -1))
 
-    def up(self, z_hat, weight):
+    def decode(self, z_hat, weight):
         return z_hat[..., None, None].expand(-1, -1, *self.in_shape[1:])
 
 

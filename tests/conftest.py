@@ -1,13 +1,7 @@
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
-
-# The benchmark scripts (and their plain reference ladder) are tested too.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +19,12 @@ def digits_semi(digits):
 
     X_train, X_test, y_train, y_test = digits
     return X_train, mask_labels(y_train, 50, random_state=0), X_test, y_test
+
+
+@pytest.fixture(scope="session")
+def digits_50_labels():
+    """All digits rows scaled to [0, 1], 5 labels per class, the rest marked -1."""
+    from sklearn_ladder.datasets import mask_labels
+
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).astype(np.float32), mask_labels(y, 50, random_state=0)

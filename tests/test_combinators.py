@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from sklearn_ladder._combinators import (
+from sklearn_ladder.combinators import (
     COMBINATOR_NAMES,
     AdditiveCombinator,
     AMLPCombinator,

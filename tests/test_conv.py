@@ -150,9 +150,9 @@ def test_each_map_goes_down_and_back_up_to_its_input_shape(spec, in_shape):
     out_shape = output_shapes(in_shape, [spec])[1]
     mapping = make_mapping(spec, in_shape)
     weight, v = mapping.encoder_weight(), mapping.decoder_weight()
-    z = mapping.down(torch.rand(4, 2, *in_shape), weight)
+    z = mapping.encode(torch.rand(4, 2, *in_shape), weight)
     assert z.shape == (4, 2, *out_shape)
-    assert mapping.up(torch.rand(4, *out_shape), v).shape == (4, *in_shape)
+    assert mapping.decode(torch.rand(4, *out_shape), v).shape == (4, *in_shape)
 
 
 def test_decoder_of_a_valid_conv_is_the_full_convolution():
@@ -161,15 +161,15 @@ def test_decoder_of_a_valid_conv_is_the_full_convolution():
     v = mapping.decoder_weight()
     z = torch.rand(2, 4, 7, 7, dtype=torch.double)
     full = F.conv2d(z, v.double().flip(-1, -2).transpose(0, 1), padding=2)
-    torch.testing.assert_close(mapping.up(z, v.double()), full)
+    torch.testing.assert_close(mapping.decode(z, v.double()), full)
 
 
 def test_global_pool_is_inverted_by_broadcasting_and_max_pool_by_nearest_upsampling():
     pool = make_mapping(GlobalMeanPool(), (2, 3, 3))
-    up = pool.up(torch.tensor([[1.0, 2.0]]), None)
+    up = pool.decode(torch.tensor([[1.0, 2.0]]), None)
     assert torch.equal(up[0, 1], torch.full((3, 3), 2.0))
     maxpool = make_mapping(MaxPool(2), (1, 4, 4))
-    up = maxpool.up(torch.arange(4.0).view(1, 1, 2, 2), None)[0, 0]
+    up = maxpool.decode(torch.arange(4.0).view(1, 1, 2, 2), None)[0, 0]
     assert torch.equal(up[:2, :2], torch.zeros(2, 2)) and torch.equal(up[2:, 2:],
                                                                       torch.full((2, 2), 3.0))
 

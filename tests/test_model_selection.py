@@ -6,14 +6,13 @@ import warnings
 import joblib
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits, make_classification
+from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, get_scorer, make_scorer
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.semi_supervised import SelfTrainingClassifier
 
 from sklearn_ladder import LadderClassifier
-from sklearn_ladder.datasets import mask_labels
 from sklearn_ladder.model_selection import LabeledStratifiedKFold, labeled_scorer
 
 
@@ -212,12 +211,6 @@ def test_splitter_repr_and_pickle():
 
 
 # ---------------------------------------------------------------- GridSearchCV with the ladder
-@pytest.fixture(scope="module")
-def digits_50():
-    X, y = load_digits(return_X_y=True)
-    return (X / 16.0).astype(np.float32), mask_labels(y, 50, random_state=0)
-
-
 def _torch_threads(estimator, X, y):
     """Not a score: how many threads torch had in the process that made the fit."""
     import torch
@@ -234,16 +227,16 @@ def _search(n_jobs):
 
 
 @pytest.fixture(scope="module")
-def sequential(digits_50):
-    return _search(n_jobs=1).fit(*digits_50)
+def sequential(digits_50_labels):
+    return _search(n_jobs=1).fit(*digits_50_labels)
 
 
 def _split_scores(search):
     return np.column_stack([search.cv_results_[f"split{i}_test_accuracy"] for i in range(3)])
 
 
-def test_grid_search_scores_are_those_of_fits_made_by_hand(sequential, digits_50):
-    X, y = digits_50
+def test_grid_search_scores_are_those_of_fits_made_by_hand(sequential, digits_50_labels):
+    X, y = digits_50_labels
     train, test = next(LabeledStratifiedKFold(3).split(X, y))
     by_hand = LadderClassifier(layers=[20], max_epochs=1, random_state=0, noise_std=0.3)
     by_hand.fit(X[train], y[train])
@@ -255,26 +248,26 @@ def test_grid_search_scores_are_those_of_fits_made_by_hand(sequential, digits_50
 
 
 @pytest.mark.parametrize("backend", ["loky", "threading"])
-def test_grid_search_in_parallel_reproduces_the_sequential_one(sequential, digits_50,
+def test_grid_search_in_parallel_reproduces_the_sequential_one(sequential, digits_50_labels,
                                                                backend):
     # Each fit draws from generators of its own, so threads cannot mix their noise, and
     # process workers get the same fits as the main process.
     with joblib.parallel_backend(backend):
-        search = _search(n_jobs=2).fit(*digits_50)
+        search = _search(n_jobs=2).fit(*digits_50_labels)
     np.testing.assert_array_equal(_split_scores(search), _split_scores(sequential))
     if backend == "loky":  # joblib limits each worker to its share of the cores
         threads = search.cv_results_["mean_test_threads"]
         assert np.all(threads * 2 <= max(joblib.cpu_count(), 2))
 
 
-def test_grid_search_on_a_dask_cluster(sequential, digits_50):
+def test_grid_search_on_a_dask_cluster(sequential, digits_50_labels):
     # A real cluster: a scheduler and two worker processes, as skorch documents for
     # spreading a search over machines (joblib's "dask" backend).
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster), joblib.parallel_backend("dask"):
-        search = _search(n_jobs=2).fit(*digits_50)
+        search = _search(n_jobs=2).fit(*digits_50_labels)
     np.testing.assert_array_equal(_split_scores(search), _split_scores(sequential))
     # Dask's workers start with OMP_NUM_THREADS=1: no worker oversubscribes the cores.
     assert np.all(search.cv_results_["mean_test_threads"] == 1)

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from sklearn.metrics import r2_score
 
 from sklearn_ladder import LadderRegressor
 
@@ -85,4 +86,8 @@ def test_early_stopping_uses_r2_on_held_out_rows():
     reg = LadderRegressor(**{**FAST, "max_epochs": 40}, early_stopping=True,
                           validation_fraction=0.2, n_iter_no_change=3).fit(X, y_semi)
     scores = reg.history_[:, "valid_score"]
-    assert max(scores) > 0.5 and reg.n_iter_ <= 40
+    assert max(scores) > 0.5 and reg.n_iter_ == len(scores)
+    # The best epoch's weights are kept: the model scores its held-out rows as then.
+    held_out = dict(reg.net_.callbacks_)["valid_score"]
+    outputs = reg.net_.forward(held_out.X, training=False).numpy()
+    assert r2_score(held_out.y, outputs) == pytest.approx(max(scores), abs=1e-6)
