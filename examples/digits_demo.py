@@ -7,6 +7,10 @@ class kept in the training part and every other training row marked unlabeled (-
 The ladder (full mode, the paper's λ) is compared with its own encoder trained alone (the
 supervised baseline, the paper's noise 0.3 / 0.5) and with scikit-learn's
 ``LabelSpreading``, over several seeds. Run it with ``python examples/digits_demo.py``.
+
+Settings for a small data set: a narrower network than MNIST's (two hidden layers of 500
+and 250 units), less noise (σ = 0.2; the paper's 0.3 suits MNIST) and the default
+training length, which gives these 1,257 rows 3,000 updates (231 epochs of 13 updates).
 """
 
 import argparse
@@ -21,14 +25,15 @@ from sklearn.semi_supervised import LabelSpreading
 from sklearn_ladder import LadderClassifier
 from sklearn_ladder.datasets import mask_labels
 
-LAYERS = (1000, 500, 250, 250, 250)
+LAYERS = (500, 250)
 
 
-def models(seed: int, epochs: int) -> dict:
+def models(seed: int, epochs) -> dict:
     return {
-        "ladder (full)": LadderClassifier(LAYERS, max_epochs=epochs, random_state=seed),
+        "ladder (full)": LadderClassifier(LAYERS, noise_std=0.2, max_epochs=epochs,
+                                          random_state=seed),
         "supervised baseline": LadderClassifier(
-            LAYERS, mode="supervised", noise_std=[0.3] + [0.5] * 6, max_epochs=epochs,
+            LAYERS, mode="supervised", noise_std=[0.3, 0.5, 0.5, 0.5], max_epochs=epochs,
             random_state=seed),
         "LabelSpreading": LabelSpreading(kernel="knn", n_neighbors=7),
     }
@@ -37,7 +42,8 @@ def models(seed: int, epochs: int) -> dict:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Ladder vs baselines on digits, 50 labels")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", default="auto",
+                        type=lambda v: v if v == "auto" else int(v))
     args = parser.parse_args(argv)
 
     X, y = load_digits(return_X_y=True)
@@ -53,7 +59,7 @@ def main(argv=None) -> None:
             errors.setdefault(name, []).append(error)
             print(f"seed {seed}  {name:20s} test error {error:5.2f} %", flush=True)
 
-    print(f"\nDigits, 50 labels, {args.epochs} epochs, seeds {args.seeds} "
+    print(f"\nDigits, 50 labels, max_epochs={args.epochs!r}, seeds {args.seeds} "
           f"({time.perf_counter() - start:.0f} s)")
     print("| model | test error % (mean ± std) | per seed |\n|---|---|---|")
     for name, values in errors.items():

@@ -9,6 +9,7 @@ supplies the head (``_output``, ``_supervised_cost``) and its targets
 """
 
 import inspect
+import math
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -23,26 +24,38 @@ from sklearn.base import (
     _fit_context,
     is_classifier,
 )
-from sklearn.exceptions import DataConversionWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing, check_consistent_length, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 
-from ._training import HeldOutScore, LadderNet
+from ._training import HeldOutScore, LadderNet, updates_per_epoch
 from ._unlabeled import labeled_rows, mark_unlabeled
 from .combinators import COMBINATOR_NAMES
 from .layers import PRESETS, as_specs, output_shapes
 
-__all__ = ["SHARED_PARAMETERS", "BaseLadder", "make_init"]
+__all__ = ["SHARED_PARAMETERS", "BaseLadder", "InputScaleWarning", "make_init"]
 
+# max_epochs="auto": the paper's 150 epochs, but at least this many updates, so that a
+# small data set (few updates per epoch) trains as long as the data need; see the
+# benchmarks page for the measurements behind the number.
+AUTO_EPOCHS = 150
+AUTO_MIN_UPDATES = 3000
+# The root mean square of X outside which fit warns that X is not scaled: inputs in
+# [0, 1] (about 0.3 for MNIST) and standardised ones (1) lie well inside.
+UNIT_SCALE = (0.02, 5.0)
 # Sparse input is densified up to this many entries (1 GiB of float32), refused above.
 MAX_DENSE_ENTRIES = 2**28
 # Default λ_0..λ_L per mode, from the paper's 100-label MNIST settings (Table 1); for a
 # network of another depth the same pattern is stretched: full is λ_0, λ_1, then the
 # hidden value everywhere above.
 _MODES = ("full", "gamma", "bottom", "supervised")
+
+
+class InputScaleWarning(UserWarning):
+    """X is far from the unit scale that the ladder's noise and λ assume."""
 
 
 def _default_denoising_costs(mode: str, n_layers: int) -> list[float]:
@@ -130,6 +143,21 @@ def _resolve_device(device) -> str:
     return str(resolved)
 
 
+def _warn_if_unscaled(X: np.ndarray) -> None:
+    """Warn, naming the fix, when X is far from the unit scale that σ and λ assume."""
+    rms = float(np.sqrt(np.mean(np.square(X, dtype=np.float64)))) if X.size else 0.0
+    if UNIT_SCALE[0] <= rms <= UNIT_SCALE[1] or rms == 0:
+        return
+    warnings.warn(
+        f"X has a root mean square of {rms:.3g}: the ladder's noise (noise_std, σ = 0.3 "
+        f"by default) and denoising_costs (λ) assume inputs of about unit scale, so it "
+        f"may learn little. Scale X first, in a Pipeline: MinMaxScaler() (inputs in "
+        f"[0, 1], for which the default λ_0 = 1000 is meant) or StandardScaler() with a "
+        f"smaller λ_0 (e.g. denoising_costs=[10, 10, 0.1, ...]).",
+        InputScaleWarning, stacklevel=4,
+    )
+
+
 def _normalised_weights(weights: np.ndarray | None, labeled: np.ndarray) -> np.ndarray | None:
     """Row weights scaled to mean 1 over the labeled rows; None when they are all equal
     (the unweighted cost, computed exactly as without weights)."""
@@ -156,7 +184,8 @@ SHARED_PARAMETERS = {
     "activation": "relu",
     "top_scale": True,
     "batch_size": 100,
-    "max_epochs": 150,
+    "max_epochs": "auto",
+    "max_iter": None,
     "learning_rate": 0.002,
     "lr_decay_start": 0.67,
     "device": "cpu",
@@ -210,7 +239,8 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         "activation": [StrOptions({"relu", "leaky_relu", "tanh", "sigmoid"})],
         "top_scale": ["boolean"],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "lr_decay_start": [Interval(Real, 0, 1, closed="both")],
         "device": [str, torch.device],
@@ -323,7 +353,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             "activation": self.activation, "output": self._output,
             "top_scale": self.top_scale,
         }
-        training = {"lr": self.learning_rate, "max_epochs": self.max_epochs,
+        training = {"lr": self.learning_rate, "max_epochs": self._n_epochs(len(X)),
                     "batch_size": self.batch_size, "verbose": self.verbose,
                     "callbacks": callbacks, "device": device,
                     "callbacks__lr_schedule__decay_start": self.lr_decay_start,
@@ -340,6 +370,20 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             )
         self._train(net, net.get_dataset(X, y_encoded, weights), warm, costs, noise)
         return self
+
+    def _n_epochs(self, n_rows: int) -> int:
+        """Epochs to train: ``max_epochs``, or enough for ``max_iter`` updates, or "auto"."""
+        per_epoch = updates_per_epoch(n_rows, self.batch_size)
+        if self.max_iter is not None:
+            if self.max_epochs != "auto":
+                raise ValueError(
+                    f"max_epochs={self.max_epochs} and max_iter={self.max_iter} both set the "
+                    f"training length; set one of them (the other to its default)."
+                )
+            return math.ceil(self.max_iter / per_epoch)
+        if self.max_epochs == "auto":
+            return max(AUTO_EPOCHS, math.ceil(AUTO_MIN_UPDATES / per_epoch))
+        return self.max_epochs
 
     def _check_device(self) -> str:
         device = _resolve_device(self.device)
@@ -359,6 +403,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
                              "y is None.")
         check_consistent_length(X, y)
+        _warn_if_unscaled(X)
         y_encoded = self._prepare_targets(y)
         if warm and not _same(previous_targets, self._target_signature()):
             raise ValueError(
@@ -421,12 +466,35 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             self._set_fitted(net, costs, noise)
             warnings.warn(
                 f"{type(self).__name__}.fit was interrupted in epoch "
-                f"{len(net.history) - first_epoch} of {self.max_epochs}; the estimator keeps "
+                f"{len(net.history) - first_epoch} of {net.max_epochs}; the estimator keeps "
                 f"the model trained so far (ready to predict) and the interrupt is raised "
                 f"again.", UserWarning, stacklevel=4,
             )
             raise
         self._set_fitted(net, costs, noise)
+        self._warn_if_not_learning(net, data, first_epoch)
+
+    def _warn_if_not_learning(self, net: LadderNet, data, first_epoch: int) -> None:
+        """ConvergenceWarning when the supervised cost did not go down or the labeled rows
+        are predicted no better than by chance."""
+        costs = [epoch["supervised_cost"] for epoch in net.history[first_epoch:]]
+        labeled = data.labeled
+        outputs = net.forward(data.X[labeled], training=False).numpy()
+        score = self._score_above_chance(outputs, data.y[labeled].cpu().numpy())
+        problems = []
+        # Over fewer epochs, the noise and the batches can hide a real decrease.
+        if len(costs) >= 3 and not costs[-1] < costs[0]:
+            problems.append(f"the supervised cost did not go down ({costs[0]:.4g} in the "
+                            f"first epoch, {costs[-1]:.4g} in the last)")
+        if score <= 0:
+            problems.append(f"the labeled rows are predicted no better than by chance "
+                            f"(training score above chance {score:.3g})")
+        if problems:
+            warnings.warn(
+                f"{type(self).__name__} did not learn: {' and '.join(problems)}. Scale X "
+                f"(e.g. StandardScaler), lower learning_rate or denoising_costs (λ), or "
+                f"train longer (max_iter).", ConvergenceWarning, stacklevel=4,
+            )
 
     def _set_fitted(self, net: LadderNet, costs: np.ndarray, noise: np.ndarray) -> None:
         self.denoising_costs_ = costs
@@ -434,6 +502,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         self.net_ = net
         self.history_ = net.history
         self.n_iter_ = len(net.history)
+        self.n_updates_ = sum(len(epoch["batches"]) for epoch in net.history)
 
     def _hold_out(self, y_encoded: np.ndarray, random_state) -> np.ndarray:
         """Indices of a validation share of the labeled rows (stratified for classes)."""
@@ -484,6 +553,12 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     @abstractmethod
     def _held_out_score(outputs: np.ndarray, y: np.ndarray) -> float:
         """Score of the net's outputs on held-out targets, higher is better."""
+
+    @staticmethod
+    @abstractmethod
+    def _score_above_chance(outputs: np.ndarray, y: np.ndarray) -> float:
+        """A score of the outputs that is 0 for predictions that ignore X (balanced
+        accuracy adjusted for chance, or R²) and positive when they do better."""
 
     # ------------------------------------------------------------------ predict
     def _validated(self, X) -> np.ndarray:

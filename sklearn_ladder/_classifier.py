@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
-from sklearn.metrics import accuracy_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -112,6 +112,11 @@ class LadderClassifier(ClassifierMixin, BaseLadder):
     @staticmethod
     def _held_out_score(outputs: np.ndarray, y: np.ndarray) -> float:
         return float(np.mean(outputs.argmax(1) == y))
+
+    @staticmethod
+    def _score_above_chance(outputs: np.ndarray, y: np.ndarray) -> float:
+        # Balanced: on imbalanced classes, predicting the majority is still chance level.
+        return float(balanced_accuracy_score(y, outputs.argmax(1), adjusted=True))
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities from the clean encoder with the test-time statistics.

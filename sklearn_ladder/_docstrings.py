@@ -55,8 +55,16 @@ PARAMETERS_DOC = """    Parameters
         Rows of each kind per update: every update sees ``batch_size`` labeled and
         ``batch_size`` unlabeled rows (capped at the number of rows). At least 2, since
         batch normalisation needs two rows.
-    max_epochs : int, default=150
-        Epochs of training; an epoch is one pass over all rows (the unlabeled pool).
+    max_epochs : int or "auto", default="auto"
+        Epochs of training; an epoch is one pass over all rows (the unlabeled pool), that
+        is ``ceil(n_samples / batch_size)`` updates. ``"auto"`` trains the paper's 150
+        epochs, or longer where that would be fewer than 3,000 updates (small data sets:
+        1,257 rows of digits give 13 updates per epoch), so that a small data set trains
+        long enough and a large one (MNIST's 60,000 rows: 90,000 updates) as in the paper.
+    max_iter : int, default=None
+        The training length in updates instead (each of ``batch_size`` labeled and
+        ``batch_size`` unlabeled rows), rounded up to whole epochs; the learning rate
+        decays over them. Set it or ``max_epochs``, not both.
     learning_rate : float, default=0.002
         Adam's initial learning rate.
     lr_decay_start : float, default=0.67
@@ -134,6 +142,8 @@ ATTRIBUTES_DOC = """    n_features_in_ : int
         ``denoising_cost_<l>`` (λ_l C_l), ``lr`` and ``dur``.
     n_iter_ : int
         Number of epochs trained.
+    n_updates_ : int
+        Number of updates trained (over all epochs, warm starts included).
 """
 
 

@@ -92,6 +92,10 @@ class LadderRegressor(RegressorMixin, BaseLadder):
     def _held_out_score(outputs: np.ndarray, y: np.ndarray) -> float:
         return float(r2_score(y, outputs))
 
+    @staticmethod
+    def _score_above_chance(outputs: np.ndarray, y: np.ndarray) -> float:
+        return float(r2_score(y, outputs))  # 0 for predicting the mean
+
     def predict(self, X) -> np.ndarray:
         """Predicted targets, from the clean encoder with the test-time statistics.
 

@@ -35,7 +35,7 @@ from ._ladder import Ladder, LadderCost
 from ._unlabeled import labeled_rows
 
 __all__ = ["CostTerms", "HeldOutScore", "LadderNet", "LinearDecayLR", "RowData", "Targets",
-           "onednn_fp32_precision"]
+           "onednn_fp32_precision", "updates_per_epoch"]
 
 # Rows per forward pass at prediction time: evaluation is row-wise, so only memory matters.
 PREDICT_CHUNK = 4096
@@ -85,6 +85,12 @@ class RowData(Dataset):
         return self.X[i], (None if self.y is None else self.y[i])
 
 
+def updates_per_epoch(n_rows: int, batch_size: int) -> int:
+    """Updates in one epoch, a pass over the ``n_rows`` unlabeled rows ``batch_size`` at a
+    time (capped at ``n_rows``)."""
+    return math.ceil(n_rows / min(batch_size, n_rows))
+
+
 def _cycled_permutations(rng: np.random.Generator, pool: np.ndarray, n: int) -> np.ndarray:
     """The first ``n`` entries of back-to-back random permutations of ``pool``."""
     reps = math.ceil(n / len(pool))
@@ -106,7 +112,7 @@ class SemiSupervisedBatches:
         self.rng = rng
 
     def __len__(self):
-        return math.ceil(len(self.data) / self.batch_size)
+        return updates_per_epoch(len(self.data), self.batch_size)
 
     def __iter__(self):
         n_updates, size = len(self), self.batch_size

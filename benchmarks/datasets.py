@@ -1,0 +1,272 @@
+"""The ladder against scikit-learn's semi-supervised estimators on many small data sets.
+
+For each data set (none needs a download; MNIST is used when ``SKLEARN_LADDER_DATA`` or
+``--data-home`` points to it), label count and seed: a stratified 70/30 split, a
+class-balanced set of labels kept in the training part (every other training row
+unlabeled), features scaled to [0, 1] by a ``MinMaxScaler`` fitted on all training rows
+(as a user's pipeline would), then every method fitted on the same rows and scored on the
+same test rows. Regression problems mark unlabeled targets with NaN and score R².
+
+Classification methods: the ladder with its defaults, the ladder's encoder trained alone
+(``mode="supervised"``), ``LabelSpreading`` (kNN), ``SelfTrainingClassifier`` around an
+RBF ``SVC`` and around ``HistGradientBoostingClassifier``, and an ``MLPClassifier`` on the
+labeled rows. Regression: ``LadderRegressor`` with its defaults, its encoder alone, and
+an ``MLPRegressor`` and ``HistGradientBoostingRegressor`` on the labeled rows.
+
+Writes ``datasets.json``, ``datasets.md`` (mean ± std per cell, the best in bold, the
+wall time per method) and ``datasets.png``.
+
+Example::
+
+    python benchmarks/datasets.py --seeds 0 1 2 --output benchmarks/results/datasets
+"""
+
+import argparse
+import json
+import os
+import statistics
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from machine import describe, machine_info
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_digits,
+    load_wine,
+    make_classification,
+    make_friedman1,
+    make_moons,
+)
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.metrics import r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
+from sklearn.svm import SVC
+
+from sklearn_ladder import LadderClassifier, LadderRegressor
+from sklearn_ladder.datasets import load_mnist, mask_labels
+
+LADDER = "ladder (defaults)"
+ENCODER = "ladder encoder alone"
+
+
+def _mnist_subsample(data_home=None):
+    """5,000 MNIST training rows, as a tabular problem (784 features)."""
+    mnist = load_mnist(data_home=data_home)
+    rows = np.random.default_rng(0).choice(len(mnist.X_train), 5000, replace=False)
+    return mnist.X_train[rows], mnist.y_train[rows]
+
+
+def _clusters():
+    return make_classification(n_samples=1500, n_features=20, n_informative=6,
+                               n_redundant=4, n_classes=4, n_clusters_per_class=1,
+                               class_sep=1.5, random_state=0)
+
+
+def _noisy_manifold():
+    """A 2-D latent embedded non-linearly in 50 dimensions, plus noise; a smooth target."""
+    rng = np.random.default_rng(0)
+    t = rng.uniform(-1, 1, (1500, 2))
+    embedding = np.tanh(np.tanh(t @ rng.normal(0, 1.5, (2, 32))) @ rng.normal(0, 0.3, (32, 50)))
+    return embedding + 0.3 * rng.standard_normal((1500, 50)), np.sin(3 * t[:, 0]) * t[:, 1]
+
+
+# name: (loader, labels per class (classification) or labeled rows (regression))
+CLASSIFICATION = {
+    "digits": (lambda home: load_digits(return_X_y=True), [5, 10]),
+    "breast cancer": (lambda home: load_breast_cancer(return_X_y=True), [5, 20]),
+    "wine": (lambda home: load_wine(return_X_y=True), [3, 10]),
+    "two moons": (lambda home: make_moons(1000, noise=0.15, random_state=0), [3, 10]),
+    "clusters (4 classes, 20 features)": (lambda home: _clusters(), [5, 20]),
+    "MNIST 5,000 rows (tabular)": (_mnist_subsample, [5, 20]),
+}
+REGRESSION = {
+    "diabetes": (lambda home: load_diabetes(return_X_y=True), [30, 100]),
+    "Friedman #1": (lambda home: make_friedman1(1000, noise=1.0, random_state=0), [30, 100]),
+    "noisy manifold": (lambda home: _noisy_manifold(), [30, 100]),
+}
+
+
+def classifiers(seed: int) -> dict:
+    return {
+        LADDER: LadderClassifier(random_state=seed),
+        ENCODER: LadderClassifier(mode="supervised", random_state=seed),
+        "LabelSpreading (kNN)": LabelSpreading(kernel="knn", n_neighbors=7),
+        "SelfTraining (SVC)": SelfTrainingClassifier(SVC(probability=True,
+                                                         random_state=seed)),
+        "SelfTraining (HGB)": SelfTrainingClassifier(
+            HistGradientBoostingClassifier(random_state=seed)),
+        "MLP (labeled rows)": MLPClassifier(max_iter=2000, random_state=seed),
+    }
+
+
+def regressors(seed: int) -> dict:
+    return {
+        LADDER: LadderRegressor(random_state=seed),
+        ENCODER: LadderRegressor(mode="supervised", random_state=seed),
+        "MLP (labeled rows)": MLPRegressor(max_iter=2000, random_state=seed),
+        "HGB (labeled rows)": HistGradientBoostingRegressor(random_state=seed),
+    }
+
+
+def _split(X, y, n_labels: int, seed: int, task: str):
+    stratify = y if task == "classification" else None
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, random_state=seed, stratify=stratify)
+    if task == "classification":
+        y_semi = mask_labels(y_train, n_labels * len(np.unique(y)), random_state=seed)
+    else:
+        y_semi = np.full(len(y_train), np.nan)
+        keep = np.random.default_rng(seed).choice(len(y_train), n_labels, replace=False)
+        y_semi[keep] = y_train[keep]
+    scaler = MinMaxScaler().fit(X_train)  # every training row, labeled or not
+    return (scaler.transform(X_train).astype(np.float32), y_semi,
+            scaler.transform(X_test).astype(np.float32), y_test)
+
+
+def _fit_score(name: str, model, split, task: str) -> float:
+    X_train, y_semi, X_test, y_test = split
+    labeled = ~np.isnan(y_semi) if task == "regression" else y_semi != -1
+    needs_labeled_only = name.endswith("(labeled rows)")
+    X_fit, y_fit = (X_train[labeled], y_semi[labeled]) if needs_labeled_only else (X_train,
+                                                                                   y_semi)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence chatter of the small baselines
+        model.fit(X_fit, y_fit)
+    if task == "regression":
+        return float(r2_score(y_test, model.predict(X_test)))
+    return float(100 * np.mean(model.predict(X_test) != y_test))
+
+
+def run(task: str, datasets: dict, seeds, data_home, only=None) -> list[dict]:
+    runs = []
+    make_models = classifiers if task == "classification" else regressors
+    for dataset, (loader, label_counts) in datasets.items():
+        if only and dataset not in only:
+            continue
+        try:
+            X, y = loader(data_home)
+        except FileNotFoundError as exc:
+            print(f"skipping {dataset}: {exc}", flush=True)
+            continue
+        for n_labels, seed in ((n, s) for n in label_counts for s in seeds):
+            split = _split(np.asarray(X, dtype=np.float64), np.asarray(y), n_labels, seed,
+                           task)
+            for name, model in make_models(seed).items():
+                start = time.perf_counter()
+                score = _fit_score(name, model, split, task)
+                runs.append({"task": task, "dataset": dataset, "labels": n_labels,
+                             "seed": seed, "method": name, "score": score,
+                             "seconds": time.perf_counter() - start})
+                print(f"{dataset} {n_labels} seed {seed} {name}: {score:.3f}", flush=True)
+    return runs
+
+
+def summarize(runs: list[dict]) -> list[dict]:
+    cells = {}
+    for r in runs:
+        cells.setdefault((r["task"], r["dataset"], r["labels"]), {}).setdefault(
+            r["method"], []).append(r)
+    rows = []
+    for (task, dataset, labels), methods in cells.items():
+        stats = {m: (statistics.fmean(x["score"] for x in rs),
+                     statistics.stdev([x["score"] for x in rs]) if len(rs) > 1 else 0.0,
+                     statistics.fmean(x["seconds"] for x in rs)) for m, rs in methods.items()}
+        better = min if task == "classification" else max
+        best = better(stats, key=lambda m: stats[m][0])
+        ladder_mean, ladder_std, _ = stats[LADDER]
+        within = abs(ladder_mean - stats[best][0]) <= ladder_std + stats[best][1]
+        rows.append({"task": task, "dataset": dataset, "labels": labels, "stats": stats,
+                     "best": best, "ladder_best_or_within_std": best == LADDER or within,
+                     "ladder_not_worse_than_encoder": better(
+                         (LADDER, ENCODER), key=lambda m: stats[m][0]) == LADDER})
+    return rows
+
+
+def markdown(rows: list[dict], info: dict, seeds, wall: float) -> str:
+    out = [describe(info), f"Seeds {list(seeds)}; wall time {wall:.0f} s. Classification: "
+           "test error % (lower is better); regression: test R² (higher is better); mean ± "
+           "std over seeds, the best mean in bold, mean fit time in brackets.", ""]
+    for task in ("classification", "regression"):
+        task_rows = [r for r in rows if r["task"] == task]
+        if not task_rows:
+            continue
+        methods = list(task_rows[0]["stats"])
+        out += [f"### {task.capitalize()}", "",
+                "| data set | labels | " + " | ".join(methods) + " |",
+                "|---|---|" + "---|" * len(methods)]
+        for r in task_rows:
+            cells = []
+            for m in methods:
+                mean, std, seconds = r["stats"][m]
+                text = f"{mean:.2f} ± {std:.2f} ({seconds:.1f} s)"
+                cells.append(f"**{text}**" if m == r["best"] else text)
+            unit = "per class" if task == "classification" else "rows"
+            out.append(f"| {r['dataset']} | {r['labels']} {unit} | " + " | ".join(cells) + " |")
+        wins = sum(r["ladder_best_or_within_std"] for r in task_rows)
+        safe = sum(r["ladder_not_worse_than_encoder"] for r in task_rows)
+        out += ["", f"The ladder is best or within one standard deviation of the best in "
+                f"{wins} of {len(task_rows)} cells, and at least as good as its encoder "
+                f"alone in {safe} of {len(task_rows)}.", ""]
+    return "\n".join(out)
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    task_rows = [r for r in rows if r["task"] == "classification"]
+    if not task_rows:
+        return
+    methods = list(task_rows[0]["stats"])
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    width = 0.8 / len(methods)
+    for i, m in enumerate(methods):
+        means = [r["stats"][m][0] for r in task_rows]
+        stds = [r["stats"][m][1] for r in task_rows]
+        ax.bar(np.arange(len(task_rows)) + i * width, means, width, yerr=stds, label=m)
+    ax.set_xticks(np.arange(len(task_rows)) + 0.4 - width / 2)
+    ax.set_xticklabels([f"{r['dataset']}\n{r['labels']}/class" for r in task_rows],
+                       fontsize=7)
+    ax.set_ylabel("test error (%)")
+    ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--only", nargs="+", default=None, help="data set names to run")
+    parser.add_argument("--task", choices=["classification", "regression", "both"],
+                        default="both")
+    parser.add_argument("--data-home", default=os.environ.get("SKLEARN_LADDER_DATA"))
+    parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
+    args = parser.parse_args(argv)
+    start, runs = time.perf_counter(), []
+    if args.task in ("classification", "both"):
+        runs += run("classification", CLASSIFICATION, args.seeds, args.data_home, args.only)
+    if args.task in ("regression", "both"):
+        runs += run("regression", REGRESSION, args.seeds, args.data_home, args.only)
+    wall, info = time.perf_counter() - start, machine_info()
+    rows = summarize(runs)
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "datasets.json").write_text(json.dumps(
+        {"machine": info, "seeds": args.seeds, "wall_time_s": wall, "runs": runs,
+         "cells": rows}, indent=1))
+    (args.output / "datasets.md").write_text(markdown(rows, info, args.seeds, wall))
+    plot(rows, args.output / "datasets.png")
+    print(markdown(rows, info, args.seeds, wall))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

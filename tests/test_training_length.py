@@ -1,0 +1,73 @@
+"""Training length (max_epochs="auto", max_iter), and the warnings for unscaled inputs and
+for fits that learned nothing."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_ladder import LadderClassifier, LadderRegressor
+from sklearn_ladder._base import AUTO_EPOCHS, AUTO_MIN_UPDATES, InputScaleWarning
+
+
+def test_auto_length_trains_small_data_longer_and_large_data_as_the_paper():
+    clf = LadderClassifier()
+    assert clf._n_epochs(60000) == AUTO_EPOCHS == 150  # MNIST: 90,000 updates, as before
+    per_epoch = 13  # 1,257 digits rows, 100 at a time
+    epochs = clf._n_epochs(1257)
+    assert epochs * per_epoch >= AUTO_MIN_UPDATES > (epochs - 1) * per_epoch
+    assert clf.set_params(max_epochs=7)._n_epochs(1257) == 7
+
+
+def test_max_iter_sets_the_length_in_updates(digits_semi):
+    X, y, _, _ = digits_semi
+    clf = LadderClassifier([20], max_iter=30, lr_decay_start=0.0, random_state=0).fit(X, y)
+    assert clf.n_iter_ == 3 and clf.n_updates_ == 39  # 13 updates per epoch, rounded up
+    assert clf.history_[-1, "lr"] < clf.history_[0, "lr"]  # the decay ran over them
+
+
+def test_max_iter_and_max_epochs_together_are_refused(digits_semi):
+    X, y, _, _ = digits_semi
+    with pytest.raises(ValueError, match="both set the training length"):
+        LadderClassifier([20], max_iter=30, max_epochs=3).fit(X, y)
+
+
+@pytest.mark.parametrize("factor", [16.0, 16e6, 1e-3])
+def test_unscaled_inputs_warn_and_name_the_fix(digits_semi, factor):
+    X, y, _, _ = digits_semi  # in [0, 1]: digits / 16
+    with pytest.warns(InputScaleWarning, match=r"MinMaxScaler\(\).*StandardScaler\(\)"):
+        LadderClassifier([20], max_epochs=1, random_state=0).fit(X * factor, y)
+
+
+def test_scaled_inputs_do_not_warn(digits_semi):
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, _, _ = digits_semi
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputScaleWarning)
+        LadderClassifier([20], max_epochs=1, random_state=0).fit(X, y)
+        LadderClassifier([20], max_epochs=1, random_state=0).fit(
+            StandardScaler().fit_transform(X), y)
+
+
+def test_a_fit_that_learns_nothing_warns(digits_semi):
+    X, y, _, _ = digits_semi
+    with pytest.warns(ConvergenceWarning, match="did not learn"):
+        LadderClassifier([20], max_epochs=3, learning_rate=1e-9, random_state=0).fit(X, y)
+
+
+def test_a_regressor_that_learns_nothing_warns():
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 4)).astype(np.float32)
+    y = rng.normal(size=200)  # no relation to X, so nothing above the mean's R² of 0
+    y[50:] = np.nan
+    with pytest.warns(ConvergenceWarning, match="no better than by chance"):
+        LadderRegressor([8], max_epochs=2, learning_rate=1e-9, random_state=0).fit(X, y)
+
+
+def test_a_fit_that_learns_does_not_warn(digits_semi):
+    X, y, _, _ = digits_semi
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        LadderClassifier([20], max_epochs=3, random_state=0).fit(X, y)
