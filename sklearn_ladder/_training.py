@@ -69,12 +69,13 @@ class RowData(Dataset):
         if isinstance(X, np.ndarray) and not X.flags.writeable:
             X = X.copy()  # torch cannot share memory with a read-only array
         self.X = torch.as_tensor(X, dtype=torch.float32, device=device)
-        self.y = self.labeled = self.weight = None
+        self.y = self.labeled = self.labeled_index = self.weight = None
         if y is not None:
             y = np.asarray(y)
             dtype = torch.float32 if y.dtype.kind == "f" else torch.long
             self.y = torch.as_tensor(y, dtype=dtype, device=device)
             self.labeled = labeled_rows(y)
+            self.labeled_index = torch.as_tensor(self.labeled, device=device)
         if weight is not None:
             self.weight = torch.as_tensor(weight, dtype=torch.float32, device=device)
 
@@ -91,10 +92,13 @@ def updates_per_epoch(n_rows: int, batch_size: int) -> int:
     return math.ceil(n_rows / min(batch_size, n_rows))
 
 
-def _cycled_permutations(rng: np.random.Generator, pool: np.ndarray, n: int) -> np.ndarray:
-    """The first ``n`` entries of back-to-back random permutations of ``pool``."""
+def _cycled_permutations(generator: torch.Generator, pool: torch.Tensor, n: int) -> torch.Tensor:
+    """The first ``n`` entries of back-to-back random permutations of ``pool``, drawn on
+    the pool's device (by ``generator``, which lives there)."""
     reps = math.ceil(n / len(pool))
-    return np.concatenate([rng.permutation(pool) for _ in range(reps)])[:n]
+    orders = [torch.randperm(len(pool), generator=generator, device=pool.device)
+              for _ in range(reps)]
+    return pool[torch.cat(orders)[:n]]
 
 
 class SemiSupervisedBatches:
@@ -103,25 +107,28 @@ class SemiSupervisedBatches:
     The unlabeled pool is every row (labeled rows included), so an epoch has
     ``ceil(n_rows / B)`` updates; the labeled rows are reshuffled and cycled as often as
     needed. The last unlabeled batch is topped up from a fresh permutation so every batch
-    has exactly ``B`` rows of each kind (batch statistics need fixed group sizes).
+    has exactly ``B`` rows of each kind (batch statistics need fixed group sizes). The
+    epoch's indices are drawn on the data's device, at its start: no transfer and no
+    synchronisation per update.
     """
 
-    def __init__(self, data: RowData, batch_size: int, rng: np.random.Generator):
+    def __init__(self, data: RowData, batch_size: int, generator: torch.Generator):
         self.data = data
         self.batch_size = min(batch_size, len(data))
-        self.rng = rng
+        self.generator = generator
 
     def __len__(self):
         return updates_per_epoch(len(self.data), self.batch_size)
 
     def __iter__(self):
         n_updates, size = len(self), self.batch_size
-        unlabeled = _cycled_permutations(self.rng, np.arange(len(self.data)), n_updates * size)
-        labeled = _cycled_permutations(self.rng, self.data.labeled, n_updates * size)
-        # One host-to-device copy of all the epoch's indices; batches are views of it.
-        index = torch.from_numpy(
-            np.stack([labeled.reshape(n_updates, size), unlabeled.reshape(n_updates, size)], 1)
-        ).to(self.data.X.device)
+        device = self.data.X.device
+        every_row = torch.arange(len(self.data), device=device)
+        unlabeled = _cycled_permutations(self.generator, every_row, n_updates * size)
+        labeled = _cycled_permutations(self.generator, self.data.labeled_index,
+                                       n_updates * size)
+        index = torch.stack([labeled.view(n_updates, size), unlabeled.view(n_updates, size)],
+                            1)
         weight = self.data.weight
         for rows in index:
             yield self.data.X[rows.reshape(-1)], Targets(
@@ -389,8 +396,9 @@ class LadderNet(NeuralNet):
 
     def get_iterator(self, dataset, training=False):
         if training:
-            rng = np.random.default_rng(self._seed(_BATCHES, len(self.history)))
-            return SemiSupervisedBatches(dataset, self.batch_size, rng)
+            generator = torch.Generator(device=dataset.X.device)
+            generator.manual_seed(self._seed(_BATCHES, len(self.history)))
+            return SemiSupervisedBatches(dataset, self.batch_size, generator)
         return _SequentialBatches(dataset, PREDICT_CHUNK)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):

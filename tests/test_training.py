@@ -24,7 +24,7 @@ def make_data(n=250, n_labeled=30, d=5):
 
 def test_batches_hold_b_labeled_then_b_unlabeled_rows():
     data, y = make_data()
-    batches = list(SemiSupervisedBatches(data, 40, np.random.default_rng(0)))
+    batches = list(SemiSupervisedBatches(data, 40, torch.Generator().manual_seed(0)))
     assert len(batches) == 7  # ceil(250 / 40): one pass over the unlabeled pool
     labeled = set(np.flatnonzero(y >= 0))
     seen = set()
@@ -41,7 +41,7 @@ def test_batches_hold_b_labeled_then_b_unlabeled_rows():
 
 def test_labeled_rows_are_cycled_evenly():
     data, y = make_data(n=200, n_labeled=20)
-    X, _ = next(iter(SemiSupervisedBatches(data, 100, np.random.default_rng(1))))
+    X, _ = next(iter(SemiSupervisedBatches(data, 100, torch.Generator().manual_seed(1))))
     counts = np.bincount(X[:100, 0].long().numpy(), minlength=200)[y >= 0]
     assert (counts == 5).all()  # 100 = 5 whole reshuffles of the 20 labels
 
