@@ -250,13 +250,22 @@ def main(argv=None) -> int:
                         default="both")
     parser.add_argument("--data-home", default=os.environ.get("SKLEARN_LADDER_DATA"))
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--merge", nargs="+", type=Path, default=None,
+                        help="datasets.json files of runs made apart (e.g. in parallel "
+                             "processes): their runs are summarised together, nothing runs")
     args = parser.parse_args(argv)
     start, runs = time.perf_counter(), []
-    if args.task in ("classification", "both"):
-        runs += run("classification", CLASSIFICATION, args.seeds, args.data_home, args.only)
-    if args.task in ("regression", "both"):
-        runs += run("regression", REGRESSION, args.seeds, args.data_home, args.only)
-    wall, info = time.perf_counter() - start, machine_info()
+    if args.merge:
+        parts = [json.loads(path.read_text()) for path in args.merge]
+        runs = [r for part in parts for r in part["runs"]]
+        wall, info = max(part["wall_time_s"] for part in parts), parts[0]["machine"]
+    else:
+        if args.task in ("classification", "both"):
+            runs += run("classification", CLASSIFICATION, args.seeds, args.data_home,
+                        args.only)
+        if args.task in ("regression", "both"):
+            runs += run("regression", REGRESSION, args.seeds, args.data_home, args.only)
+        wall, info = time.perf_counter() - start, machine_info()
     rows = summarize(runs)
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "datasets.json").write_text(json.dumps(

@@ -84,6 +84,19 @@ def time_loop(step, X, y, index, device) -> float:
     return 1000 * (time.perf_counter() - start) / (len(index) - 3)
 
 
+def gpu_busy_fraction(step, X, y, index, device) -> float | None:
+    """Fraction of the timed updates' wall time that the GPU spends in kernels (CUDA
+    only): well below 1, the GPU waits for the host (launch-bound)."""
+    if not device.startswith("cuda"):
+        return None
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CUDA]) as profiler:
+        wall_ms = time_loop(step, X, y, index, device) * (len(index) - 3)
+    kernel_us = sum(event.self_device_time_total for event in profiler.key_averages())
+    return kernel_us / 1000 / wall_ms  # the 3 warm-up updates' kernels count too: an upper bound
+
+
 def plain_step_fn(n_features, device):
     torch.manual_seed(0)
     module = Ladder(n_features, [*HIDDEN, 10], COSTS, NOISE).to(device).train()
@@ -202,6 +215,7 @@ def run(device="cpu", batch_size=100, rounds=5, updates=100, skorch_epochs=3,
     }
     if device.startswith("cuda"):
         result["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated() / 2**20
+        result["gpu_busy_fraction_plain_loop"] = gpu_busy_fraction(plain, X, y, index, device)
     output.mkdir(parents=True, exist_ok=True)
     (output / "speed.json").write_text(json.dumps(result, indent=1))
     (output / "speed.md").write_text(markdown(result))
@@ -247,6 +261,10 @@ def markdown(r: dict) -> str:
         f"glibc malloc thresholds raised for all implementations: "
         f"{r['setting']['glibc_thresholds_raised_for_all']}.",
     ]
+    if "peak_gpu_memory_mb" in r:
+        lines.append(f"\nPeak GPU memory: {r['peak_gpu_memory_mb']:.0f} MB. GPU busy (kernel "
+                     f"time / wall time) in the plain loop: "
+                     f"{r['gpu_busy_fraction_plain_loop']:.0%}.")
     return "\n".join(lines) + "\n"
 
 

@@ -11,8 +11,9 @@ write your own), :mod:`sklearn_ladder.datasets` (MNIST and CIFAR-10 loaders, lab
 :mod:`sklearn_ladder.model_selection` (scoring and cross-validation that ignore -1 rows).
 """
 
+from ._base import InputScaleWarning
 from ._classifier import LadderClassifier
 from ._regressor import LadderRegressor
 
-__all__ = ["LadderClassifier", "LadderRegressor"]
+__all__ = ["InputScaleWarning", "LadderClassifier", "LadderRegressor"]
 __version__ = "0.1.0"

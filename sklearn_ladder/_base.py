@@ -55,7 +55,13 @@ _MODES = ("full", "gamma", "bottom", "supervised")
 
 
 class InputScaleWarning(UserWarning):
-    """X is far from the unit scale that the ladder's noise and λ assume."""
+    """Warned by ``fit`` when X is far from the unit scale that the noise and λ assume.
+
+    The message names the fix: a ``MinMaxScaler`` or ``StandardScaler`` in a
+    ``Pipeline`` (and a smaller λ_0 with standardised inputs). Silence it with
+    ``warnings.filterwarnings("ignore", category=InputScaleWarning)`` when the scale is
+    intended.
+    """
 
 
 def _default_denoising_costs(mode: str, n_layers: int) -> list[float]:
@@ -360,7 +366,9 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                     "fp32_precision": self.fp32_precision}
         if warm:
             self._check_warm_start(module_params)
-            net = self.net_.set_params(**training)  # restored by the net if training fails
+            # If training fails, the net puts its weights, optimiser state and history
+            # back; the settings changed here are set anew by every fit.
+            net = self.net_.set_params(**training)
         else:
             net = LadderNet(
                 **{f"module__{key}": value for key, value in module_params.items()},

@@ -1,0 +1,148 @@
+"""The estimators on a CUDA GPU: ``python -m pytest -m cuda`` on a machine that has one.
+
+Every test here carries the ``cuda`` marker and is skipped where torch sees no CUDA
+device, as on CI. ``SKLEARN_LADDER_TEST_DEVICE=cpu python -m pytest -m cuda`` runs the
+same tests on the CPU, to check the tests themselves where no GPU is at hand.
+"""
+
+import io
+import os
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from reference_ladder import ReferenceLadder
+
+from sklearn_ladder import LadderClassifier, LadderRegressor
+from sklearn_ladder._ladder import Ladder, LadderCost
+from sklearn_ladder.layers import Conv, Dense, GlobalMeanPool, MaxPool
+
+DEVICE = os.environ.get("SKLEARN_LADDER_TEST_DEVICE", "cuda")
+pytestmark = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(DEVICE == "cuda" and not torch.cuda.is_available(),
+                       reason="needs a CUDA GPU"),
+]
+FAST = {"layers": [30, 20], "max_epochs": 10, "random_state": 0, "device": DEVICE}
+CONV = [Conv(8, 3), MaxPool(2), Conv(10, 1), GlobalMeanPool(), Dense(10)]
+
+
+@pytest.fixture(scope="module")
+def fitted(digits_semi):
+    X, y, _, _ = digits_semi
+    return LadderClassifier(**FAST).fit(X, y)
+
+
+def _on_cpu(clf):
+    """The fitted estimator moved to the CPU through a pickle, as a CPU-only machine
+    loading a GPU model would get it."""
+    restored = pickle.loads(pickle.dumps(clf))
+    restored.net_.set_params(device="cpu")
+    restored.net_.module_.to("cpu")
+    return restored
+
+
+def test_fit_predict_transform_reconstruct(fitted, digits_semi):
+    _, _, X_test, y_test = digits_semi
+    assert next(fitted.net_.module_.parameters()).device.type == torch.device(DEVICE).type
+    proba = fitted.predict_proba(X_test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-12)
+    assert fitted.score(X_test, y_test) > 0.4  # 10 short epochs, 50 labels; chance is 0.1
+    assert fitted.transform(X_test).shape == (len(X_test), 20)
+    reconstruction = fitted.reconstruct(X_test[:200], add_noise=True)
+    assert reconstruction.shape == (200, 64) and np.isfinite(reconstruction).all()
+
+
+def test_conv_ladder_and_regressor(digits_semi):
+    X, y, X_test, _ = digits_semi
+    conv = LadderClassifier(CONV, input_shape=(1, 8, 8), max_epochs=2, device=DEVICE,
+                            random_state=0).fit(X, y)
+    assert conv.predict_proba(X_test).shape == (len(X_test), 10)
+    targets = np.where(y >= 0, X.sum(axis=1), np.nan)
+    reg = LadderRegressor([30, 20], max_epochs=3, device=DEVICE, random_state=0)
+    assert np.isfinite(reg.fit(X, targets).predict(X_test)).all()
+
+
+def test_gpu_and_cpu_predictions_of_the_same_weights_agree(fitted, digits_semi):
+    _, _, X_test, _ = digits_semi
+    on_cpu = _on_cpu(fitted)
+    assert on_cpu.net_.device == "cpu"
+    np.testing.assert_allclose(on_cpu.predict_proba(X_test), fitted.predict_proba(X_test),
+                               rtol=0, atol=1e-10)  # float64 on both
+
+
+def test_pickle_and_joblib_round_trips(fitted, digits_semi, tmp_path, monkeypatch):
+    _, _, X_test, _ = digits_semi
+    expected = fitted.predict_proba(X_test)
+    path = tmp_path / "model.joblib"
+    joblib.dump(fitted, path)
+    np.testing.assert_array_equal(joblib.load(path).predict_proba(X_test), expected)
+    # GPU -> CPU-only machine: skorch maps the tensors to the CPU when CUDA is missing.
+    buffer = io.BytesIO()
+    pickle.dump(fitted, buffer)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    restored = pickle.loads(buffer.getvalue())
+    monkeypatch.undo()
+    assert restored.net_.device == "cpu"
+    np.testing.assert_allclose(restored.predict_proba(X_test), expected, atol=1e-10)
+
+
+def test_cpu_model_moves_to_the_gpu(digits_semi):
+    X, y, X_test, _ = digits_semi
+    cpu = LadderClassifier(**{**FAST, "device": "cpu"}).fit(X, y)
+    moved = pickle.loads(pickle.dumps(cpu))
+    moved.net_.set_params(device=DEVICE)
+    moved.net_.module_.to(DEVICE)
+    np.testing.assert_allclose(moved.predict_proba(X_test), cpu.predict_proba(X_test),
+                               atol=1e-10)
+
+
+def test_warm_start_and_early_stopping(digits):
+    X, _, y, _ = digits
+    clf = LadderClassifier(**FAST, warm_start=True).fit(X, y)
+    first = clf.history_[-1, "train_loss"]
+    clf.fit(X, y)
+    assert clf.n_iter_ == 20 and clf.history_[-1, "train_loss"] < first
+    stopped = LadderClassifier(**{**FAST, "max_epochs": 8}, early_stopping=True,
+                               n_iter_no_change=2).fit(X, y)
+    held_out = dict(stopped.net_.callbacks_)["valid_score"]
+    outputs = stopped.net_.forward(held_out.X, training=False).numpy()
+    # The best epoch's weights are kept.
+    assert np.mean(outputs.argmax(1) == held_out.y) == max(stopped.history_[:, "valid_score"])
+
+
+def test_same_random_state_on_the_gpu(digits_semi):
+    # Documented: the noise comes from a CUDA generator, so a GPU fit differs from a CPU
+    # fit with the same seed; two GPU fits agree up to non-deterministic reductions.
+    X, y, X_test, _ = digits_semi
+    a = LadderClassifier(**FAST).fit(X, y).predict_proba(X_test)
+    b = LadderClassifier(**FAST).fit(X, y).predict_proba(X_test)
+    np.testing.assert_allclose(a, b, atol=1e-3)
+
+
+def test_first_updates_match_the_plain_reference_on_the_gpu():
+    # As tests/test_equivalence.py on the CPU: float64, same noise, 8 updates.
+    widths, costs, noise = [30, 20, 15, 10, 5], [1000.0, 10.0, 0.1, 0.1, 0.1], [0.3] + [0.2] * 4
+    torch.manual_seed(0)
+    ladder = Ladder(widths[0], widths[1:], costs, noise).double().to(DEVICE).train()
+    reference = ReferenceLadder(widths, costs, noise).double().load_from(ladder).to(DEVICE)
+    criterion = LadderCost(costs).double().to(DEVICE)
+    optimizers = [torch.optim.Adam(m.parameters(), lr=0.002) for m in (ladder, reference)]
+    rng = np.random.default_rng(0)
+    X = torch.from_numpy(rng.random((200, widths[0]))).to(DEVICE)
+    y = torch.from_numpy(rng.integers(0, widths[-1], 200)).to(DEVICE)
+    losses = [[], []]
+    for step in range(8):
+        rows = torch.from_numpy(rng.choice(200, 32, replace=False)).to(DEVICE)
+        costs_of = (lambda rows=rows: criterion(ladder(X[rows]), y[rows[:16]]),
+                    lambda rows=rows: reference(X[rows], y[rows[:16]])[0])
+        for optimizer, cost, record in zip(optimizers, costs_of, losses):
+            torch.manual_seed(100 + step)  # the same noise for both
+            optimizer.zero_grad()
+            loss = cost()
+            loss.backward()
+            optimizer.step()
+            record.append(loss.item())
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-9)
