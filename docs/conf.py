@@ -18,13 +18,16 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
 autosummary_generate = True
 # Our own members, also those our estimators inherit from our base class; scikit-learn's
-# mixins' docstrings refer to labels of scikit-learn's site, which this one does not have.
+# mixins' docstrings refer to labels of scikit-learn's site, which this one does not have,
+# and torch's are not in numpydoc's format.
 autodoc_default_options = {
     "members": True,
     "inherited-members": ",".join([
         "BaseEstimator", "ClassifierMixin", "RegressorMixin", "TransformerMixin",
         "ClassNamePrefixFeaturesOutMixin", "OneToOneFeatureMixin", "BaseCrossValidator",
         "_SetOutputMixin", "_MetadataRequester", "_HTMLDocumentationLinkMixin",
+        # torch's nn.Module, base of the combinators: its docstrings are not numpydoc.
+        "Module",
     ]),
     # scikit-learn generates these metadata-routing setters on every estimator class.
     "exclude-members": ",".join(
