@@ -143,7 +143,9 @@ def _fit_score(name: str, model, split, task: str) -> float:
     return float(100 * np.mean(model.predict(X_test) != y_test))
 
 
-def run(task: str, datasets: dict, seeds, data_home, only=None) -> list[dict]:
+def run(task: str, datasets: dict, seeds, data_home, only=None, log=None) -> list[dict]:
+    """Every (data set, label count, seed, method) run; each is also appended to ``log``
+    (JSON lines) as it ends, so that a stopped run keeps what it measured."""
     runs = []
     make_models = classifiers if task == "classification" else regressors
     for dataset, (loader, label_counts) in datasets.items():
@@ -163,8 +165,17 @@ def run(task: str, datasets: dict, seeds, data_home, only=None) -> list[dict]:
                 runs.append({"task": task, "dataset": dataset, "labels": n_labels,
                              "seed": seed, "method": name, "score": score,
                              "seconds": time.perf_counter() - start})
+                if log is not None:
+                    with open(log, "a") as f:
+                        f.write(json.dumps(runs[-1]) + "\n")
                 print(f"{dataset} {n_labels} seed {seed} {name}: {score:.3f}", flush=True)
     return runs
+
+
+def _mean_seconds(runs: list[dict]) -> float | None:
+    """Mean fit time, or None where a run's time was not recorded."""
+    seconds = [r["seconds"] for r in runs]
+    return None if None in seconds else statistics.fmean(seconds)
 
 
 def summarize(runs: list[dict]) -> list[dict]:
@@ -176,7 +187,7 @@ def summarize(runs: list[dict]) -> list[dict]:
     for (task, dataset, labels), methods in cells.items():
         stats = {m: (statistics.fmean(x["score"] for x in rs),
                      statistics.stdev([x["score"] for x in rs]) if len(rs) > 1 else 0.0,
-                     statistics.fmean(x["seconds"] for x in rs)) for m, rs in methods.items()}
+                     _mean_seconds(rs)) for m, rs in methods.items()}
         better = min if task == "classification" else max
         best = better(stats, key=lambda m: stats[m][0])
         ladder_mean, ladder_std, _ = stats[LADDER]
@@ -204,7 +215,8 @@ def markdown(rows: list[dict], info: dict, seeds, wall: float) -> str:
             cells = []
             for m in methods:
                 mean, std, seconds = r["stats"][m]
-                text = f"{mean:.2f} ± {std:.2f} ({seconds:.1f} s)"
+                duration = "time not recorded" if seconds is None else f"{seconds:.1f} s"
+                text = f"{mean:.2f} ± {std:.2f} ({duration})"
                 cells.append(f"**{text}**" if m == r["best"] else text)
             unit = "per class" if task == "classification" else "rows"
             out.append(f"| {r['dataset']} | {r['labels']} {unit} | " + " | ".join(cells) + " |")
@@ -242,6 +254,15 @@ def plot(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def _load_part(path: Path) -> dict:
+    """A datasets.json, or the JSON lines of a run that was stopped before writing one."""
+    if path.suffix == ".jsonl":
+        runs = [json.loads(line) for line in path.read_text().splitlines() if line]
+        return {"runs": runs, "wall_time_s": sum(r["seconds"] or 0 for r in runs),
+                "machine": machine_info()}
+    return json.loads(path.read_text())
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
@@ -256,15 +277,17 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     start, runs = time.perf_counter(), []
     if args.merge:
-        parts = [json.loads(path.read_text()) for path in args.merge]
+        parts = [_load_part(path) for path in args.merge]
         runs = [r for part in parts for r in part["runs"]]
         wall, info = max(part["wall_time_s"] for part in parts), parts[0]["machine"]
     else:
+        args.output.mkdir(parents=True, exist_ok=True)
+        log = args.output / "datasets-runs.jsonl"
         if args.task in ("classification", "both"):
             runs += run("classification", CLASSIFICATION, args.seeds, args.data_home,
-                        args.only)
+                        args.only, log)
         if args.task in ("regression", "both"):
-            runs += run("regression", REGRESSION, args.seeds, args.data_home, args.only)
+            runs += run("regression", REGRESSION, args.seeds, args.data_home, args.only, log)
         wall, info = time.perf_counter() - start, machine_info()
     rows = summarize(runs)
     args.output.mkdir(parents=True, exist_ok=True)

@@ -42,3 +42,48 @@ def test_onednn_bf16_reports_every_product_and_whether_it_rounded(tmp_path, monk
         # float32 products are far closer to float64 than products of bfloat16 inputs
         assert errors["ieee"] < 1e-3 < errors["bf16 inputs"]
     assert "| 300 × 784 × 1000 |" in onednn_bf16.markdown(result)
+
+
+def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
+    import datasets
+    from sklearn.semi_supervised import LabelSpreading
+
+    from sklearn_ladder import LadderClassifier
+
+    def fast(seed):
+        return {datasets.LADDER: LadderClassifier([8], max_iter=20, random_state=seed),
+                datasets.ENCODER: LadderClassifier([8], max_iter=20, mode="supervised",
+                                                   random_state=seed),
+                "LabelSpreading (kNN)": LabelSpreading(kernel="knn", n_neighbors=7)}
+
+    monkeypatch.setattr(datasets, "classifiers", fast)
+    out = tmp_path / "part"
+    assert datasets.main(["--task", "classification", "--only", "wine", "--seeds", "0", "1",
+                          "--output", str(out)]) == 0
+    lines = (out / "datasets-runs.jsonl").read_text().splitlines()
+    runs = [json.loads(line) for line in lines]
+    assert len(runs) == 2 * 2 * 3  # label counts × seeds × methods
+    cells = json.loads((out / "datasets.json").read_text())["cells"]
+    assert [(c["dataset"], c["labels"]) for c in cells] == [("wine", 3), ("wine", 10)]
+    merged = tmp_path / "merged"
+    assert datasets.main(["--merge", str(out / "datasets-runs.jsonl"),
+                          "--output", str(merged)]) == 0
+    table = (merged / "datasets.md").read_text()
+    assert "| wine | 3 per class |" in table and "of 2 cells" in table
+
+
+def test_datasets_summary_counts_wins_within_one_std():
+    import datasets
+
+    def runs(method, scores):
+        return [{"task": "classification", "dataset": "d", "labels": 5, "seed": s,
+                 "method": method, "score": v, "seconds": None} for s, v in enumerate(scores)]
+
+    (cell,) = datasets.summarize(runs(datasets.LADDER, [10, 12]) + runs(datasets.ENCODER,
+                                 [12, 12]) + runs("other", [5, 5]))
+    assert cell["best"] == "other" and not cell["ladder_best_or_within_std"]
+    assert cell["ladder_not_worse_than_encoder"]  # error 11 against 12
+    (cell,) = datasets.summarize(runs(datasets.LADDER, [5, 8]) + runs(datasets.ENCODER,
+                                 [5, 5]) + runs("other", [9, 9]))
+    assert cell["best"] == datasets.ENCODER and cell["ladder_best_or_within_std"]
+    assert not cell["ladder_not_worse_than_encoder"]  # 6.5 ± 2.1 against 5: within, worse
