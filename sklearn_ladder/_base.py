@@ -13,6 +13,7 @@ import math
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,12 +32,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 
-from ._training import HeldOutScore, LadderNet, updates_per_epoch
+from ._training import HeldOutScore, LadderNet, RowData, updates_per_epoch
 from ._unlabeled import labeled_rows, mark_unlabeled
 from .combinators import COMBINATOR_NAMES
 from .layers import PRESETS, as_specs, output_shapes
 
-__all__ = ["SHARED_PARAMETERS", "BaseLadder", "InputScaleWarning", "make_init"]
+__all__ = ["SHARED_PARAMETERS", "BaseLadder", "FitPlan", "InputScaleWarning", "make_init"]
 
 # max_epochs="auto": the paper's 150 epochs, but at least this many updates, so that a
 # small data set (few updates per epoch) trains as long as the data need; see the
@@ -100,8 +101,10 @@ def _per_layer(name: str, value, n_values: int) -> np.ndarray:
             f"{name} needs one value per layer 0..{n_values - 1} ({n_values} values) for "
             f"this network, got {np.shape(value)}."
         )
-    if not np.all(np.isfinite(values)) or np.any(values < 0):
-        raise ValueError(f"{name} must be finite and non-negative, got {values.tolist()}.")
+    # Training runs in float32: a larger value would become inf there.
+    if not np.all(np.abs(values) <= np.finfo(np.float32).max) or np.any(values < 0):
+        raise ValueError(f"{name} must be finite (in float32) and non-negative, got "
+                         f"{values.tolist()}.")
     return values
 
 
@@ -206,6 +209,17 @@ SHARED_PARAMETERS = {
     "feature_layer": None,
     "callbacks": None,
 }
+
+
+class FitPlan(NamedTuple):
+    """A fit ready to train: the net (not trained yet), its data and the settings that
+    the fitted estimator records."""
+
+    net: LadderNet
+    data: RowData
+    warm: bool
+    costs: np.ndarray
+    noise: np.ndarray
 
 
 def make_init(parameters: dict):
@@ -342,6 +356,11 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             raise
 
     def _fit(self, X, y, sample_weight):
+        self._train(self._plan_fit(X, y, sample_weight))
+        return self
+
+    def _plan_fit(self, X, y, sample_weight) -> FitPlan:
+        """Validate the parameters and data, and build the net that will train on them."""
         device = self._check_device()
         warm = self.warm_start and hasattr(self, "net_")
         X, y_encoded = self._validate_training_data(X, y, warm)
@@ -376,8 +395,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                 criterion__supervised=self._supervised_cost,
                 random_state=seed, **training,
             )
-        self._train(net, net.get_dataset(X, y_encoded, weights), warm, costs, noise)
-        return self
+        return FitPlan(net, net.get_dataset(X, y_encoded, weights), warm, costs, noise)
 
     def _n_epochs(self, n_rows: int) -> int:
         """Epochs to train: ``max_epochs``, or enough for ``max_iter`` updates, or "auto"."""
@@ -461,17 +479,18 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             weights = sample_weight if weights is None else weights * sample_weight
         return _normalised_weights(weights, labeled_rows(y_encoded))
 
-    def _train(self, net: LadderNet, data, warm: bool, costs, noise) -> None:
+    def _train(self, plan: FitPlan) -> None:
         """Run the net and keep it; on Ctrl-C keep what was trained, warn, and raise the
         interrupt again, so that scripts and searches stop."""
-        first_epoch = len(net.history) if warm else 0
+        net = plan.net
+        first_epoch = len(net.history) if plan.warm else 0
         try:
-            if warm:
-                net.partial_fit(data, None)
+            if plan.warm:
+                net.partial_fit(plan.data, None)
             else:
-                net.fit(data, None)
+                net.fit(plan.data, None)
         except KeyboardInterrupt:
-            self._set_fitted(net, costs, noise)
+            self._set_fitted(net, plan.costs, plan.noise)
             warnings.warn(
                 f"{type(self).__name__}.fit was interrupted in epoch "
                 f"{len(net.history) - first_epoch} of {net.max_epochs}; the estimator keeps "
@@ -479,8 +498,12 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                 f"again.", UserWarning, stacklevel=4,
             )
             raise
-        self._set_fitted(net, costs, noise)
-        self._warn_if_not_learning(net, data, first_epoch)
+        self._finish_fit(plan, first_epoch)
+
+    def _finish_fit(self, plan: FitPlan, first_epoch: int = 0) -> None:
+        """Keep the trained net; warn if it learned nothing."""
+        self._set_fitted(plan.net, plan.costs, plan.noise)
+        self._warn_if_not_learning(plan.net, plan.data, first_epoch)
 
     def _warn_if_not_learning(self, net: LadderNet, data, first_epoch: int) -> None:
         """ConvergenceWarning when the supervised cost did not go down or the labeled rows

@@ -60,28 +60,36 @@ class _BatchNormWithLastGroupStatistics(torch.autograd.Function):
     costs a few operations on one group, where recomputing them would cost a graph of its own.
     """
 
+    # vmap (the batched trainer) runs forward and backward per model, as written.
+    generate_vmap_rule = True
+
     @staticmethod
-    def forward(ctx, z, channels):
+    def forward(z, channels):
         out, mean, inv_std = torch.ops.aten.native_batch_norm(
             z, None, None, None, None, True, 0.0, BN_EPS)
-        ctx.save_for_backward(z, mean, inv_std)
+        return out, mean[-channels:], inv_std[-channels:], mean, inv_std
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        z, channels = inputs
+        ctx.save_for_backward(z, output[3], output[4])
         ctx.channels = channels
-        return out, mean[-channels:], inv_std[-channels:]
+        ctx.mark_non_differentiable(output[3], output[4])
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_out, grad_mean, grad_inv_std):
+    def backward(ctx, grad_out, grad_mean, grad_inv_std, _grad_all_means, _grad_all_inv_stds):
         z, mean, inv_std = ctx.saved_tensors
         grad_z = torch.ops.aten.native_batch_norm_backward(
             grad_out, z, None, None, None, mean, inv_std, True, BN_EPS, [True, False, False])[0]
         c = ctx.channels
         n = z.numel() // z.shape[1]
         shape = (1, c) + (1,) * (z.ndim - 2)
-        last = grad_z[:, -c:]
         # ∂mean/∂z_i = 1/n and ∂(var + eps)^(-1/2)/∂z_i = -inv_std³ (z_i - mean) / n.
-        last.add_((grad_mean / n).view(shape))
         scale = (grad_inv_std * inv_std[-c:].pow(3)).view(shape)
-        last.addcmul_(z[:, -c:] - mean[-c:].view(shape), scale, value=-1.0 / n)
+        grad_z[:, -c:].add_(torch.addcmul((grad_mean / n).view(shape),
+                                          z[:, -c:] - mean[-c:].view(shape), scale,
+                                          value=-1.0 / n))
         return grad_z, None
 
 
@@ -94,7 +102,7 @@ def _batch_normalize_groups_with_statistics(z: torch.Tensor):
     """As :func:`_batch_normalize_groups`, with the last group's batch mean and inverse
     standard deviation per channel (shaped ``(1, C, 1, ...)``, differentiable)."""
     channels = z.shape[2]
-    out, mean, inv_std = _BatchNormWithLastGroupStatistics.apply(z.flatten(1, 2), channels)
+    out, mean, inv_std, _, _ = _BatchNormWithLastGroupStatistics.apply(z.flatten(1, 2), channels)
     shape = (1, channels) + (1,) * (z.ndim - 3)
     return out.view_as(z), mean.view(shape), inv_std.view(shape)
 
@@ -102,21 +110,6 @@ def _batch_normalize_groups_with_statistics(z: torch.Tensor):
 def _batch_normalize(u: torch.Tensor) -> torch.Tensor:
     """Normalise ``u`` of shape ``(N, C, ...)`` per channel (the decoder's parameter-free BN)."""
     return F.batch_norm(u, None, None, training=True, eps=BN_EPS)
-
-
-def _corrupt(z: torch.Tensor, std: float, n_noisy: int,
-             generator: torch.Generator | None) -> torch.Tensor:
-    """``z`` of shape ``(B, G, ...)`` plus Gaussian noise of std ``std`` on its first
-    ``n_noisy`` groups; the other groups are returned unchanged.
-
-    The noise is drawn from ``generator`` (torch's global one when None) in
-    ``(G, B, ...)`` order, group after group, which keeps the random stream of a plain
-    implementation that corrupts the labeled rows, then the unlabeled.
-    """
-    noise = z.new_empty(z.shape[1], z.shape[0], *z.shape[2:])
-    noise[:n_noisy].normal_(generator=generator)
-    noise[n_noisy:].zero_()
-    return torch.add(z, noise.transpose(0, 1), alpha=std)
 
 
 class _EncoderPass(NamedTuple):
@@ -282,6 +275,38 @@ class Ladder(nn.Module):
         """Flat rows ``(N, d)`` as ``(N, 1, *input_shape)``: one group."""
         return x.view(x.shape[0], 1, *self.shapes[0])
 
+    def draw_noise(self, n_rows: int, n_groups: int, n_noisy: int,
+                   generator: torch.Generator | None, dtype=torch.float32,
+                   device=None) -> list:
+        """The corrupted encoder's noise σ_l ε for layers 0..L, to add to ``z`` laid out
+        as ``(n_rows, n_groups, *shape_l)``: Gaussian on the first ``n_noisy`` groups,
+        zero on the others; None where σ_l = 0 or nothing is noisy.
+
+        Drawn from ``generator`` (torch's global one when None) layer after layer, each
+        in ``(G, B, ...)`` order, group after group: the random stream of a plain
+        implementation that corrupts the labeled rows, then the unlabeled. Drawn apart
+        from the forward pass so that the batched trainer can draw each model's noise
+        from its own generator.
+        """
+        noise = []
+        for std, shape in zip(self.noise_std, self.shapes):
+            if not (std and n_noisy):
+                noise.append(None)
+                continue
+            eps = torch.empty(n_groups, n_rows, *shape, dtype=dtype, device=device)
+            eps[:n_noisy].normal_(generator=generator)
+            eps[n_noisy:].zero_()
+            noise.append(eps.mul_(std).transpose(0, 1))
+        return noise
+
+    def training_layout(self) -> tuple[int, int]:
+        """``(groups, noisy groups)`` of a training batch: the labeled rows alone for the
+        supervised baseline; else the labeled and unlabeled rows, both corrupted, and when
+        a hidden layer is decoded the unlabeled rows again, clean."""
+        if self.lowest_decoded is None:
+            return 1, 1
+        return (3 if self._needs_clean_pass else 2), 2
+
     def _weight(self, parameters: nn.ParameterDict, l: int, dtype) -> torch.Tensor | None:
         key = str(l)
         return parameters[key].to(dtype) if key in parameters else None
@@ -293,23 +318,24 @@ class Ladder(nn.Module):
         z = z + self.betas[key].view(shape)
         return z * self.gammas[key].view(shape) if key in self.gammas else z
 
-    def _encode(self, x: torch.Tensor, noisy_groups: int = 0, statistics: str = "batch",
-                generator: torch.Generator | None = None) -> _EncoderPass:
+    def _encode(self, x: torch.Tensor, noise: list | None = None,
+                statistics: str = "batch") -> _EncoderPass:
         """Encoder on ``x`` of shape ``(N, G, *input_shape)``: G groups of N rows.
 
-        The first ``noisy_groups`` groups go through the corrupted encoder, the others
-        through the clean one: both share every matrix product and kernel, and differ only
-        in the noise. ``statistics`` chooses the normalisation: ``"batch"``, each group
-        with its own batch statistics in one fused kernel; ``"batch_stats"``, the same,
-        also returning the last group's statistics, differentiably (the clean pass's,
-        which the decoder reuses); ``"test"``, the fixed test-time statistics, so that
-        every row is processed on its own. The noise is drawn from ``generator``. Weights
+        ``noise`` (from :meth:`draw_noise`, None for none) is added to each layer: the
+        groups it corrupts go through the corrupted encoder, the others through the clean
+        one; both share every matrix product and kernel. ``statistics`` chooses the
+        normalisation: ``"batch"``, each group with its own batch statistics in one fused
+        kernel; ``"batch_stats"``, the same, also returning the last group's statistics,
+        differentiably (the clean pass's, which the decoder reuses); ``"test"``, the
+        fixed test-time statistics, so that every row is processed on its own. Weights
         follow the dtype of ``x``.
         """
         if statistics not in ("batch", "batch_stats", "test"):
             raise ValueError(f"unknown statistics {statistics!r}")
-        if noisy_groups and self.noise_std[0]:
-            x = _corrupt(x, self.noise_std[0], noisy_groups, generator)
+        noise = noise or [None] * (self.n_layers + 1)
+        if noise[0] is not None:
+            x = x + noise[0]
         zs, hs, means, inv_stds = [x], [x], [None], [None]
         h = x
         for l in range(1, self.n_layers + 1):
@@ -323,8 +349,8 @@ class Ladder(nn.Module):
                 z, mean, inv_std = _batch_normalize_groups_with_statistics(z_pre)
             else:
                 z = _batch_normalize_groups(z_pre)
-            if noisy_groups and self.noise_std[l]:
-                z = _corrupt(z, self.noise_std[l], noisy_groups, generator)
+            if noise[l] is not None:
+                z = z + noise[l]
             if l in self._activated:
                 h = self._phi(self._pre_activation(l, z))
             else:
@@ -367,8 +393,8 @@ class Ladder(nn.Module):
                 "λ_0 > 0); this ladder decodes only down to layer "
                 f"{self.lowest_decoded}."
             )
-        encoded = self._encode(self._images(x.double()), noisy_groups=int(noisy),
-                               statistics="test", generator=generator)
+        noise = self.draw_noise(len(x), 1, int(noisy), generator, torch.float64, x.device)
+        encoded = self._encode(self._images(x.double()), noise, statistics="test")
         z_hats = self._denoise([z[:, 0] for z in encoded.z], encoded.logits[:, 0])
         return z_hats[0].flatten(1)
 
@@ -443,26 +469,30 @@ class Ladder(nn.Module):
             costs[l] = F.mse_loss(estimate, target)
         return torch.stack(costs)
 
-    def forward(self, x: torch.Tensor):
-        """Training: costs of one ``2B``-row batch; evaluation: test-time logits."""
+    def forward(self, x: torch.Tensor, noise: list | None = None):
+        """Training: costs of one ``2B``-row batch, corrupted by ``noise`` (drawn from
+        ``noise_generator`` when None, see :meth:`draw_noise`); evaluation: test-time
+        logits."""
         if not self.training:
             return self.predict_logits(x)
         if x.shape[0] % 2:
             raise ValueError("a training batch holds B labeled then B unlabeled rows")
         n = x.shape[0] // 2
         labeled, unlabeled = x[:n], x[n:]
+        n_groups, n_noisy = self.training_layout()
+        if noise is None:
+            noise = self.draw_noise(n, n_groups, n_noisy, self.noise_generator, x.dtype,
+                                    x.device)
         if self.lowest_decoded is None:  # the supervised baseline: no unlabeled rows needed
-            encoded = self._encode(self._images(labeled), noisy_groups=1,
-                                   generator=self.noise_generator)
+            encoded = self._encode(self._images(labeled), noise)
             return LadderOutput(encoded.logits[:, 0], x.new_zeros(self.n_layers + 1))
         # Groups side by side, (B, G, *input_shape), so that one matrix product per layer
         # serves them all: the labeled and unlabeled rows for the corrupted encoder and,
         # when a hidden layer is decoded, the unlabeled rows again for the clean encoder.
-        parts = [labeled, unlabeled, *([unlabeled] if self._needs_clean_pass else [])]
-        groups = torch.stack(parts, dim=1).view(n, len(parts), *self.shapes[0])
-        encoded = self._encode(groups, noisy_groups=2,
-                               statistics="batch_stats" if self._needs_clean_pass else "batch",
-                               generator=self.noise_generator)
+        parts = [labeled, unlabeled, unlabeled][:n_groups]
+        groups = torch.stack(parts, dim=1).view(n, n_groups, *self.shapes[0])
+        encoded = self._encode(groups, noise,
+                               statistics="batch_stats" if self._needs_clean_pass else "batch")
         return LadderOutput(encoded.logits[:, 0], self._decode(encoded, groups[:, 1]))
 
 
@@ -502,10 +532,13 @@ class LadderCost(nn.Module):
         return (cost.reshape(len(cost), -1).mean(1) * weight.to(cost.dtype)).mean()
 
     def terms(self, output: LadderOutput, y: torch.Tensor,
-              weight: torch.Tensor | None = None) -> torch.Tensor:
-        """Vector ``[C_supervised, λ_0 C_0, ..., λ_L C_L]`` (sums to the total cost)."""
+              weight: torch.Tensor | None = None,
+              lambdas: torch.Tensor | None = None) -> torch.Tensor:
+        """Vector ``[C_supervised, λ_0 C_0, ..., λ_L C_L]`` (sums to the total cost), with
+        the buffer ``lambdas`` or the λ given (one model's, in a batch of models)."""
         supervised = self.supervised_cost(output.logits, y, weight)
-        return torch.cat([supervised[None], self.lambdas * output.denoising])
+        lambdas = self.lambdas if lambdas is None else lambdas
+        return torch.cat([supervised[None], lambdas * output.denoising])
 
     def forward(self, output: LadderOutput, y: torch.Tensor,
                 weight: torch.Tensor | None = None) -> torch.Tensor:

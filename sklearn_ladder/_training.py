@@ -440,12 +440,22 @@ class LadderNet(NeuralNet):
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
             losses.append(step["loss"].detach())
-            self.history.record_batch(prefix + "_batch_size", len(batch[1].y))
-            self.notify("on_batch_end", batch=batch, training=training, **step)
+            self.end_training_batch(batch, step)
+        self.end_training_epoch(losses)
+
+    def end_training_batch(self, batch, step: dict) -> None:
+        """What follows a training update: its batch size in ``history``, then the
+        callbacks' ``on_batch_end`` with the update's results."""
+        self.history.record_batch("train_batch_size", len(batch[1].y))
+        self.notify("on_batch_end", batch=batch, training=True, **step)
+
+    def end_training_epoch(self, losses: list) -> None:
+        """Write the epoch's losses (device tensors, read back at once) into its batches'
+        ``history`` entries, and the number of updates."""
         batches = self.history[-1]["batches"][-len(losses):] if losses else []
         for entry, value in zip(batches, torch.stack(losses).tolist() if losses else []):
-            entry[prefix + "_loss"] = value
-        self.history.record(prefix + "_batch_count", len(losses))
+            entry["train_loss"] = value
+        self.history.record("train_batch_count", len(losses))
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)

@@ -51,20 +51,29 @@ class _GaussDenoiser(torch.autograd.Function):
     (10, n_units) parameter gradient directly. Same formula, same values up to rounding.
     """
 
+    # vmap (the batched trainer) runs forward and backward per model, as written.
+    generate_vmap_rule = True
+
     @staticmethod
-    def forward(ctx, z_tilde, u, a):
+    def forward(z_tilde, u, a):
         a1, a2, a3, a4, a5, a6, a7, a8, a9, a10 = a
         s1 = torch.sigmoid(torch.addcmul(a3, a2, u))
         s2 = torch.sigmoid(torch.addcmul(a8, a7, u))
         mu = torch.addcmul(torch.addcmul(a5, a4, u), a1, s1)
         v = torch.addcmul(torch.addcmul(a10, a9, u), a6, s2)
         centred = z_tilde - mu
+        return torch.addcmul(mu, centred, v), s1, s2, v, centred
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        _, u, a = inputs
+        _, s1, s2, v, centred = output
         ctx.save_for_backward(u, a, s1, s2, v, centred)
-        return torch.addcmul(mu, centred, v)
+        ctx.mark_non_differentiable(s1, s2, v, centred)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx, grad):
+    def backward(ctx, grad, *_grad_intermediates):
         u, a, s1, s2, v, centred = ctx.saved_tensors
         a1, a2, _a3, a4, _a5, a6, a7, _a8, a9, _a10 = a  # the biases drop out
         grad_z = grad * v
@@ -74,7 +83,9 @@ class _GaussDenoiser(torch.autograd.Function):
         grad_p2 = torch.ops.aten.sigmoid_backward(grad_v * a6, s2)
         grad_u = None
         if ctx.needs_input_grad[1]:
-            grad_u = (grad_p1 * a2).addcmul_(grad_p2, a7).addcmul_(grad_mu, a4).addcmul_(grad_v, a9)
+            # Out of place: vmap (the batched trainer) has no rule for addcmul_.
+            grad_u = torch.addcmul(grad_p1 * a2, grad_p2, a7)
+            grad_u = torch.addcmul(torch.addcmul(grad_u, grad_mu, a4), grad_v, a9)
         rows = tuple(range(grad.ndim - 1))  # every axis but the units'
         grad_a = torch.stack([
             (grad_mu * s1).sum(rows), (grad_p1 * u).sum(rows), grad_p1.sum(rows),
@@ -114,7 +125,7 @@ class GaussCombinator(nn.Module):
     def forward(self, z_tilde: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         if z_tilde.shape != u.shape:
             z_tilde, u = torch.broadcast_tensors(z_tilde, u)
-        return _GaussDenoiser.apply(z_tilde, u, self.a)
+        return _GaussDenoiser.apply(z_tilde, u, self.a)[0]
 
 
 class MLPCombinator(nn.Module):

@@ -9,7 +9,8 @@ of training parts (where the ladder would have learned from them).
 
 :func:`labeled_scorer` and :class:`LabeledStratifiedKFold` fix both. They only use the
 public scorer and splitter protocols, so they work with any joblib backend (loky,
-threading, Dask, Ray) without further code.
+threading, Dask, Ray) without further code. :class:`LadderGridSearchCV` uses both, and
+trains the candidates × folds of a ladder as batches of models.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sklearn.utils.validation import _num_samples
 
 from ._unlabeled import unlabeled_labels, unlabeled_targets
 
-__all__ = ["LabeledStratifiedKFold", "labeled_scorer"]
+__all__ = ["LabeledStratifiedKFold", "LadderGridSearchCV", "labeled_scorer"]
 
 
 class _LabeledScorer:
@@ -303,3 +304,7 @@ class LabeledStratifiedKFold(BaseCrossValidator):
             ``n_splits``.
         """
         return self.n_splits
+
+
+# At the end: the search builds on the scorer and the splitter defined above.
+from ._search import LadderGridSearchCV  # noqa: E402

@@ -89,7 +89,7 @@ def test_encoder_and_decoder_shapes_of_every_layer():
     ladder = _ladder(SMALL, (1, 8, 8), [1.0]).train()
     B = 5
     x = torch.rand(B, 2, 1, 8, 8)
-    encoded = ladder._encode(x, noisy_groups=2)
+    encoded = ladder._encode(x, ladder.draw_noise(B, 2, 2, None))
     assert [tuple(z.shape) for z in encoded.z] == [(B, 2, *s) for s in SMALL_SHAPES]
     z_hats = ladder._denoise([z[:, 1] for z in encoded.z], encoded.logits[:, 1])
     assert [tuple(z_hats[l].shape) for l in range(len(SMALL_SHAPES))] == [
@@ -102,7 +102,7 @@ def test_preset_decoders_reconstruct_every_layer_at_its_shape(preset, input_shap
     layers = PRESETS[preset](10)
     ladder = _ladder(layers, input_shape, [1.0], activation="leaky_relu").train()
     shapes = output_shapes(input_shape, layers)
-    encoded = ladder._encode(torch.rand(2, 2, *input_shape), noisy_groups=2)
+    encoded = ladder._encode(torch.rand(2, 2, *input_shape), ladder.draw_noise(2, 2, 2, None))
     assert [tuple(z.shape[2:]) for z in encoded.z] == shapes
     z_hats = ladder._denoise([z[:, 1] for z in encoded.z], encoded.logits[:, 1])
     assert [tuple(z_hats[l].shape[1:]) for l in range(len(shapes))] == shapes

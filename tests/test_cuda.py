@@ -146,3 +146,24 @@ def test_first_updates_match_the_plain_reference_on_the_gpu():
             optimizer.step()
             record.append(loss.item())
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-9)
+
+
+def test_a_batch_of_models_on_the_gpu_follows_their_separate_fits(digits_semi):
+    """fit_batched on the device: the same losses as the models' own fits there."""
+    from sklearn_ladder import fit_batched
+
+    X, y, X_test, _ = digits_semi
+    settings = [dict(noise_std=0.3, random_state=0),
+                dict(noise_std=0.2, denoising_costs=[100, 1, 0.1, 0.5], random_state=1),
+                dict(noise_std=[0.3, 0.0, 0.1, 0.2], learning_rate=0.001, random_state=2)]
+    common = {**FAST, "max_epochs": 2}
+    del common["random_state"]
+    separate = [LadderClassifier(**common, **s).fit(X, y) for s in settings]
+    batched = [LadderClassifier(**common, **s) for s in settings]
+    fit_batched(batched, X, y)
+    for a, b in zip(separate, batched):
+        losses = [np.array([batch["train_loss"] for e in m.history_ for batch in e["batches"]])
+                  for m in (a, b)]
+        np.testing.assert_allclose(losses[1][:10], losses[0][:10], rtol=1e-4)
+        np.testing.assert_allclose(b.predict_proba(X_test), a.predict_proba(X_test),
+                                   atol=1e-3)

@@ -6,7 +6,6 @@ from sklearn_ladder._ladder import (
     Ladder,
     LadderCost,
     _batch_normalize_groups_with_statistics,
-    _corrupt,
 )
 
 WIDTHS = (12, [9, 7, 4])  # input, layers 1..3 (4 classes): L = 3
@@ -157,19 +156,23 @@ def test_batch_norm_statistics_are_differentiable_like_the_formula(shape):
     assert torch.autograd.gradcheck(lambda t: _batch_normalize_groups_with_statistics(t), (z,))
 
 
-def test_corruption_leaves_the_clean_groups_untouched():
-    torch.manual_seed(0)
-    z = torch.randn(50, 3, 4)
-    out = _corrupt(z, 0.5, 2, None)
-    assert torch.equal(out[:, 2], z[:, 2])
-    noise = (out[:, :2] - z[:, :2]) / 0.5
-    assert abs(noise.mean()) < 0.15 and abs(noise.std() - 1) < 0.15
-    # The same draws as a plain corruption of the first two groups, group after group.
-    torch.manual_seed(1)
-    corrupted = _corrupt(z, 0.5, 2, None)
-    torch.manual_seed(1)
-    plain = z[:, :2] + 0.5 * torch.randn(2, 50, 4).transpose(0, 1)
-    torch.testing.assert_close(corrupted[:, :2], plain)
+def test_noise_leaves_the_clean_groups_untouched_and_follows_a_plain_stream():
+    ladder = Ladder(4, [6, 3], [1.0, 1.0, 1.0], [0.5, 0.0, 0.2])
+    noise = ladder.draw_noise(50, 3, 2, torch.Generator().manual_seed(0))
+    assert noise[1] is None  # σ_1 = 0: nothing drawn, nothing added
+    assert [tuple(n.shape) for n in (noise[0], noise[2])] == [(50, 3, 4), (50, 3, 3)]
+    assert torch.all(noise[0][:, 2] == 0) and torch.all(noise[2][:, 2] == 0)
+    eps = noise[0][:, :2] / 0.5
+    assert abs(eps.mean()) < 0.15 and abs(eps.std() - 1) < 0.15
+    # The same draws as a plain corruption of the first two groups, group after group,
+    # layer after layer.
+    g = torch.Generator().manual_seed(1)
+    drawn = ladder.draw_noise(50, 3, 2, g)
+    g.manual_seed(1)
+    plain = [0.5 * torch.randn(2, 50, 4, generator=g), 0.2 * torch.randn(2, 50, 3, generator=g)]
+    torch.testing.assert_close(drawn[0][:, :2], plain[0].transpose(0, 1))
+    torch.testing.assert_close(drawn[2][:, :2], plain[1].transpose(0, 1))
+    assert ladder.draw_noise(50, 1, 0, g) == [None, None, None]
 
 
 def test_clean_batch_statistics_are_unbiased():

@@ -34,6 +34,7 @@ BAD_FIT = [
     ({}, X, np.array(["a", 1, -1, -1] * 10, dtype=object), "mixes strings and numbers"),
     ({"denoising_costs": [1, 2]}, X, y, "denoising_costs needs one value per layer"),
     ({"denoising_costs": [1, -2, 0, 0]}, X, y, "non-negative"),
+    ({"denoising_costs": [1e39, 1, 0, 0]}, X, y, "finite \\(in float32\\)"),
     ({"noise_std": -0.1}, X, y, "noise_std"),
     ({"noise_std": [0.3, 0.3]}, X, y, "noise_std needs one value per layer"),
     ({"mode": "weird"}, X, y, "mode"),

@@ -1,0 +1,376 @@
+"""Training glue for many ladders at once: K nets of one structure as one computation.
+
+Each model keeps its own :class:`~._training.LadderNet` (its λ, σ, learning rate and
+schedule, random streams, rows, callbacks and history), and each update runs the K
+forward and backward passes as one batched computation: the models' parameters are
+stacked on a leading axis, :func:`torch.func.vmap` maps the ladder's own forward pass
+(:class:`~._ladder.Ladder`, unchanged) over that axis, so every matrix product becomes a
+batched one, and one Adam step updates the stacked parameters with each model's learning
+rate. A model's noise and batches are drawn from its own generators, in the order of a
+fit of its own, so each model follows the same computation as its own fit (up to float
+rounding).
+
+The nets' modules hold views of the stacked parameters while training, so callbacks
+(early stopping, held-out scores) see the current weights; at the end each module gets
+its own copy and its optimiser the Adam state, as after a fit of its own.
+"""
+
+import copy
+import os
+
+import torch
+from torch.func import functional_call, vmap
+
+from ._training import RowData, _SigintRecorder, onednn_fp32_precision
+
+__all__ = ["batch_groups", "fit_batched", "models_per_batch", "structure_key", "train_batched"]
+
+# Share of the free device memory a batch of models may plan to use.
+MEMORY_SHARE = 0.5
+
+
+def structure_key(net) -> tuple:
+    """What nets must share to train in one batch: the module's structure (of λ, only
+    which layers are decoded; σ may differ freely), the cost, the batch size, the device
+    and the precision. Nets with equal keys train together."""
+    module = dict(net.get_params_for("module"))
+    module["denoising_costs"] = tuple(float(c) > 0 for c in module.pop("denoising_costs"))
+    module.pop("noise_std")
+    return (repr(sorted(module.items())), repr(net.get_params_for("criterion")["supervised"]),
+            net.batch_size, str(net.device), net.fp32_precision)
+
+
+def _bytes_per_model(net, n_rows: int) -> int:
+    """A generous estimate of one model's memory in a batch: parameters with their
+    gradient and Adam state, and the activations a training update keeps for backward."""
+    module = net.module_
+    n_parameters = sum(p.numel() for p in module.parameters())
+    rows = 2 * min(net.batch_size, n_rows) * 3  # up to three groups of B rows
+    n_activations = rows * sum(module.widths)
+    return 4 * (4 * n_parameters + 12 * n_activations)
+
+
+def _free_bytes(device: torch.device) -> int:
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: assume 8 GiB
+        return 8 * 2**30
+
+
+def models_per_batch(net, n_rows: int) -> int:
+    """How many models like ``net`` (initialised) fit in one batch on its device."""
+    free = _free_bytes(torch.device(net.device))
+    return max(1, int(MEMORY_SHARE * free // _bytes_per_model(net, n_rows)))
+
+
+class _StackedAdam:
+    """Adam (torch's formula and defaults) on parameters stacked over K models, each
+    with its own learning rate and step count; a model that is not active stays as it is
+    (parameters and moments)."""
+
+    def __init__(self, params: dict, defaults: dict):
+        if defaults.get("weight_decay") or defaults.get("amsgrad") or defaults.get("maximize"):
+            raise ValueError("batched training implements plain Adam (no weight decay, "
+                             "amsgrad or maximize).")
+        self.params = params
+        self.beta1, self.beta2 = defaults["betas"]
+        self.eps = defaults["eps"]
+        self.exp_avg = {n: torch.zeros_like(p) for n, p in params.items()}
+        self.exp_avg_sq = {n: torch.zeros_like(p) for n, p in params.items()}
+        self.steps = torch.zeros(len(next(iter(params.values()))), dtype=torch.float64)
+
+    @torch.no_grad()
+    def step(self, lrs: torch.Tensor, active: torch.Tensor) -> None:
+        """One update; ``lrs`` and ``active`` have one entry per model."""
+        self.steps += active.double()
+        steps = self.steps.clamp_min(1)
+        bias1 = 1 - self.beta1 ** steps
+        bias2_sqrt = (1 - self.beta2 ** steps).sqrt()
+        step_size = (torch.where(active, lrs.double(), 0.0) / bias1).float()
+        keep = active.float()
+        for name, param in self.params.items():
+            shape = (-1,) + (1,) * (param.ndim - 1)
+            mask = active.to(param.device).view(shape)
+            grad = torch.where(mask, param.grad, 0.0)
+            weight = keep.to(param.device).view(shape)
+            self.exp_avg[name].lerp_(grad, weight * (1 - self.beta1))
+            sq = self.exp_avg_sq[name]
+            sq.mul_(torch.where(mask, self.beta2, 1.0)).addcmul_(
+                grad, grad, value=1 - self.beta2)
+            denom = (sq.sqrt() / bias2_sqrt.float().to(param.device).view(shape)).add_(self.eps)
+            param.sub_(self.exp_avg[name] / denom * step_size.to(param.device).view(shape))
+            param.grad = None
+
+    def state_of(self, k: int, name: str) -> dict:
+        """Model ``k``'s Adam state for one parameter, as torch's Adam keeps it."""
+        param = self.params[name]
+        return {"step": torch.tensor(float(self.steps[k]), device=param.device),
+                "exp_avg": self.exp_avg[name][k].clone(),
+                "exp_avg_sq": self.exp_avg_sq[name][k].clone()}
+
+
+class _Run:
+    """One model's progress through its own epochs, as ``LadderNet.fit`` would run them:
+    its callbacks, history, learning-rate schedule and batch stream."""
+
+    def __init__(self, net, data: RowData):
+        if not net.initialized_:
+            net.initialize()
+        self.net, self.data = net, data
+        self.error = None
+        self.finished = False
+        self.epochs = 0
+        self.losses = []
+        net.notify("on_train_begin", X=data, y=None)
+        self.iterator = net.get_iterator(data, training=True)
+        self.batch = None
+        self._begin_epoch()
+
+    def _begin_epoch(self) -> None:
+        self.net.notify("on_epoch_begin", dataset_train=self.data, dataset_valid=None)
+        self.batches = iter(self.iterator)
+        self.losses = []
+
+    def _end_epoch(self) -> None:
+        self.net.end_training_epoch(self.losses)
+        self.net.notify("on_epoch_end", dataset_train=self.data, dataset_valid=None)
+        self.epochs += 1
+
+    def next_batch(self):
+        """The next update's batch (the last one again once finished), ending and
+        beginning epochs on the way; a callback's KeyboardInterrupt (early stopping)
+        finishes the run, any other exception fails it."""
+        while not self.finished:
+            batch = next(self.batches, None)
+            if batch is not None:
+                self.batch = batch
+                self.net.notify("on_batch_begin", batch=batch, training=True)
+                return batch
+            self._guarded(self._end_epoch)
+            if not self.finished and self.epochs >= self.net.max_epochs:
+                self.finished = True
+            if not self.finished:
+                self._guarded(self._begin_epoch)
+        return self.batch
+
+    def end_batch(self, step: dict) -> None:
+        self.losses.append(step["loss"])
+        self._guarded(self.net.end_training_batch, self.batch, step)
+
+    def _guarded(self, function, *args) -> None:
+        try:
+            function(*args)
+        except KeyboardInterrupt:
+            self.finished = True
+        except Exception as exc:  # kept, and reported for this model only
+            self.error, self.finished = exc, True
+
+    @property
+    def lr(self) -> float:
+        return self.net.optimizer_.param_groups[0]["lr"]
+
+
+def _stack_noise(noises: list) -> list:
+    """Per layer, the models' noise stacked (zeros for a model without noise there), or
+    None where no model has any."""
+    stacked = []
+    for layer in zip(*noises):
+        present = next((n for n in layer if n is not None), None)
+        stacked.append(None if present is None else torch.stack(
+            [torch.zeros_like(present) if n is None else n for n in layer]))
+    return stacked
+
+
+def _stack_batches(batches: list):
+    x = torch.stack([b[0] for b in batches])
+    y = torch.stack([b[1].y for b in batches])
+    weights = [b[1].weight for b in batches]
+    if all(w is None for w in weights):
+        return x, y, None
+    return x, y, torch.stack([torch.ones(len(y[0]), device=x.device) if w is None else w
+                              for w in weights])
+
+
+def _batched_terms(template, criterion):
+    """``(params, λ, x, y, weight, noise) -> (cost terms, logits)`` of K models at once."""
+
+    def terms(params, lambdas, x, y, weight, noise):
+        output = functional_call(template, params, (x,), {"noise": noise})
+        return criterion.terms(output, y, weight, lambdas), output.logits
+
+    return terms
+
+
+def train_batched(nets: list, datasets: list) -> list:
+    """Train ``nets`` (:class:`~._training.LadderNet`, fresh, one structure) on their
+    ``datasets`` (:class:`~._training.RowData`) as one batched computation.
+
+    Returns one entry per net: None, or the exception that ended its training (e.g. a
+    FloatingPointError when it diverged); the others train on. A Ctrl-C stops them all.
+    """
+    if len({structure_key(net) for net in nets}) > 1:
+        raise ValueError("nets of different structures (layers, mode, combinator, batch "
+                         "size, device, ...) cannot train in one batch; group them first.")
+    runs = [_Run(net, data) for net, data in zip(nets, datasets)]
+    template, criterion = nets[0].module_, nets[0].criterion_
+    names = [name for name, _ in template.named_parameters()]
+    params = {name: torch.stack([net.module_.get_parameter(name).detach() for net in nets])
+              .requires_grad_() for name in names}
+    for k, net in enumerate(nets):
+        for name in names:
+            net.module_.get_parameter(name).data = params[name].detach()[k]
+    optimizer = _StackedAdam(params, nets[0].optimizer_.defaults)
+    lambdas = torch.stack([net.criterion_.lambdas for net in nets])
+    terms_fn = _batched_terms(template, criterion)
+    with _SigintRecorder() as sigint, onednn_fp32_precision(nets[0].fp32_precision):
+        while not all(run.finished for run in runs):
+            template.train()  # a callback may have evaluated the first model
+            _update(runs, params, lambdas, terms_fn, optimizer)
+    _unstack(runs, names, optimizer)
+    if sigint.received:
+        raise KeyboardInterrupt
+    return [run.error for run in runs]
+
+
+def _update(runs, params, lambdas, terms_fn, optimizer) -> None:
+    """One batched training update of every model that has not finished."""
+    batches = [run.next_batch() for run in runs]
+    active = torch.tensor([not run.finished for run in runs])
+    if not active.any():
+        return
+    x, y, weight = _stack_batches(batches)
+    n_rows = y.shape[1]
+    noise = _stack_noise([
+        run.net.module_.draw_noise(n_rows, *run.net.module_.training_layout(),
+                                   run.net.module_.noise_generator, x.dtype, x.device)
+        if not run.finished else [None] * len(run.net.module_.shapes) for run in runs])
+    in_dims = (0, 0, 0, 0, None if weight is None else 0, 0)
+    terms, logits = vmap(terms_fn, in_dims=in_dims)(params, lambdas, x, y, weight, noise)
+    terms.sum().backward()
+    lrs = torch.tensor([run.lr for run in runs])
+    optimizer.step(lrs, active)
+    terms = terms.detach()
+    for k, run in enumerate(runs):
+        if not run.finished:
+            run.end_batch({"loss": terms[k].sum(), "y_pred": logits[k].detach(),
+                           "cost_terms": terms[k]})
+
+
+def _unstack(runs, names, optimizer) -> None:
+    """Give each module its own parameters and each optimiser its Adam state, then end
+    the training of the runs that did not fail (test-time statistics, best weights)."""
+    for k, run in enumerate(runs):
+        module, adam = run.net.module_, run.net.optimizer_
+        for name in names:
+            parameter = module.get_parameter(name)
+            parameter.data = parameter.data.clone()
+            adam.state[parameter] = optimizer.state_of(k, name)
+        if run.error is None:
+            run.net.notify("on_train_end", X=run.data, y=None)
+
+
+def _per_estimator(value, n: int, name: str) -> list:
+    """One array for every estimator, or a list with one per estimator."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"{name} is a list of {len(value)} arrays for {n} estimators.")
+        return list(value)
+    return [value] * n
+
+
+def _plan_all(estimators, X, y, sample_weight) -> list:
+    n = len(estimators)
+    return [estimator._plan_fit(X_k, y_k, w_k) for estimator, X_k, y_k, w_k in zip(
+        estimators, _per_estimator(X, n, "X"), _per_estimator(y, n, "y"),
+        _per_estimator(sample_weight, n, "sample_weight"))]
+
+
+def batch_groups(nets: list, n_rows: list, max_models: int | None = None) -> list[list[int]]:
+    """Indices of the nets (planned, not trained; ``n_rows`` training rows each) that
+    train together: one structure per group, and at most ``max_models`` (or as many as
+    half the device's free memory holds) per group."""
+    groups = {}
+    for i, net in enumerate(nets):
+        groups.setdefault(structure_key(net), []).append(i)
+    chunks = []
+    for members in groups.values():
+        size = max_models
+        if size is None:
+            probe = copy.copy(nets[members[0]]).initialize()
+            size = models_per_batch(probe, n_rows[members[0]])
+        chunks += [members[i:i + size] for i in range(0, len(members), size)]
+    return chunks
+
+
+def _restore(estimators: list, states: list) -> None:
+    """Put estimators back as they were before a failed fit."""
+    for estimator, state in zip(estimators, states):
+        estimator.__dict__.clear()
+        estimator.__dict__.update(state)
+
+
+def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
+                raise_errors: bool = True) -> list:
+    """Fit ladder estimators together, as one batched computation per structure.
+
+    Each estimator is fitted as by its own ``fit`` (its parameters, ``random_state``
+    and rows; the same computation up to float rounding), but the models that share a
+    structure (layers, mode, combinator, batch size, device) train as one: their
+    forward and backward passes run as batched products, which costs far less than
+    the separate fits on a GPU. λ (``denoising_costs``), σ (``noise_std``), the learning
+    rate and its schedule, the seed and the rows may differ between them.
+
+    Parameters
+    ----------
+    estimators : list of LadderClassifier or LadderRegressor
+        Estimators to fit, in place (not warm-started: each fit starts anew).
+    X : array-like of shape (n_samples, n_features), or a list of them
+        The training rows of every estimator, or one array per estimator.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs), or a list of them
+        Targets, unlabeled rows marked as for ``fit``; or one per estimator.
+    sample_weight : array-like of shape (n_samples,), or a list of them, default=None
+        Weights of the labeled rows, as for ``fit``.
+    max_models : int, default=None
+        Most models per batch; None: as many as half the device's free memory holds
+        (a batch that does not fit is split into several).
+    raise_errors : bool, default=True
+        Raise the first estimator's error after every other estimator has been fitted;
+        if False, return the errors instead.
+
+    Returns
+    -------
+    errors : list of (Exception or None)
+        One entry per estimator: None when it was fitted, else the exception that
+        stopped its fit (the estimator is then left as it was).
+
+    Raises
+    ------
+    ValueError
+        For invalid parameters or data (before any training), or warm-started estimators.
+    """
+    if any(getattr(est, "warm_start", False) and hasattr(est, "net_") for est in estimators):
+        raise ValueError("fit_batched fits anew; set warm_start=False (or fit the "
+                         "warm-started estimator on its own).")
+    states = [dict(est.__dict__) for est in estimators]
+    try:
+        plans = _plan_all(estimators, X, y, sample_weight)
+    except Exception:
+        _restore(estimators, states)
+        raise
+    errors = [None] * len(estimators)
+    for group in batch_groups([p.net for p in plans], [len(p.data) for p in plans],
+                              max_models):
+        group_errors = train_batched([plans[i].net for i in group],
+                                     [plans[i].data for i in group])
+        for i, error in zip(group, group_errors):
+            errors[i] = error
+    for est, plan, error in zip(estimators, plans, errors):
+        if error is None:
+            est._finish_fit(plan)
+    _restore([est for est, error in zip(estimators, errors) if error is not None],
+             [state for state, error in zip(states, errors) if error is not None])
+    if raise_errors and (first := next((e for e in errors if e is not None), None)):
+        raise first
+    return errors

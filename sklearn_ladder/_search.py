@@ -1,0 +1,265 @@
+"""A grid search that trains the candidates × folds of a ladder as batches of models."""
+
+import time
+import traceback
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import _fit_context, clone, is_classifier
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import GridSearchCV, KFold, ParameterGrid, check_cv
+from sklearn.model_selection._validation import (
+    _insert_error_scores,
+    _warn_or_raise_about_fit_failures,
+)
+from sklearn.utils import _safe_indexing, indexable
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import _check_method_params
+
+from ._base import BaseLadder
+from ._batched import batch_groups, fit_batched
+from .model_selection import LabeledStratifiedKFold, _LabeledScorer
+
+__all__ = ["LadderGridSearchCV"]
+
+
+class LadderGridSearchCV(GridSearchCV):
+    """Grid search over a ladder that trains candidates × folds as batches of models.
+
+    A drop-in for :class:`~sklearn.model_selection.GridSearchCV` over a
+    :class:`~sklearn_ladder.LadderClassifier` or :class:`~sklearn_ladder.LadderRegressor`:
+    the same parameters, attributes (``cv_results_``, ``best_params_``, ``best_score_``,
+    ``best_estimator_``, ...) and methods. Every (candidate, fold) fit is the fit that
+    ``GridSearchCV`` would make (same parameters, seed and rows; the same computation
+    up to float rounding), but the fits that share a structure (layers, mode, combinator,
+    batch size, device) train together as one batched model (see
+    :func:`~sklearn_ladder.fit_batched`): on a GPU, a grid of λ (``denoising_costs``),
+    σ (``noise_std``), learning rates and seeds costs little more than one fit.
+    Parameters that change the structure split the grid into groups; groups too large for
+    the device's memory are split into chunks.
+
+    Unlabeled rows are never scored: every scorer is wrapped by
+    :func:`~sklearn_ladder.model_selection.labeled_scorer`.
+
+    Parameters
+    ----------
+    estimator : LadderClassifier or LadderRegressor
+        The ladder to tune (not a pipeline: its fits are what is batched).
+    param_grid : dict or list of dict
+        As for :class:`~sklearn.model_selection.GridSearchCV`.
+    scoring : str, callable, list, tuple or dict, default=None
+        As for :class:`~sklearn.model_selection.GridSearchCV`, evaluated on the labeled
+        rows of each test fold; None uses the estimator's ``score``.
+    n_jobs : int, default=None
+        Groups and chunks of models trained in parallel, through joblib: with a Dask or
+        Ray backend (``joblib.parallel_config``) a cluster of GPU workers runs them.
+    refit : bool, str or callable, default=True
+        As for :class:`~sklearn.model_selection.GridSearchCV` (the refit is a plain fit).
+    cv : int, cross-validation generator or iterable, default=None
+        None: 5 folds, :class:`~sklearn_ladder.model_selection.LabeledStratifiedKFold` for
+        a classifier (unlabeled rows always trained on, never tested), ``KFold`` for a
+        regressor. An int sets the number of folds of the same splitters.
+    verbose : int, default=0
+        Prints the number of fits and batches.
+    pre_dispatch : int or str, default="2*n_jobs"
+        As for :class:`~sklearn.model_selection.GridSearchCV`.
+    error_score : "raise" or float, default=np.nan
+        Score of a fit that failed (e.g. diverged); "raise" raises its error.
+    return_train_score : bool, default=False
+        Also score the training rows (their labeled ones).
+    max_models : int, default=None
+        Most models per batch; None: as many as half the device's free memory holds.
+
+    Attributes
+    ----------
+    cv_results_ : dict of numpy (masked) ndarrays
+        As for :class:`~sklearn.model_selection.GridSearchCV`; ``mean_fit_time`` is each
+        batch's time shared evenly among its fits.
+    best_estimator_, best_score_, best_params_, best_index_, scorer_, n_splits_, \
+refit_time_, multimetric_
+        As for :class:`~sklearn.model_selection.GridSearchCV`.
+    n_batches_ : int
+        Number of batches the fits were trained in.
+
+    See Also
+    --------
+    sklearn_ladder.fit_batched : Fit several ladder estimators as batches of models.
+    sklearn.model_selection.GridSearchCV : The search this one stands in for.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ladder import LadderClassifier
+    >>> from sklearn_ladder.datasets import mask_labels
+    >>> from sklearn_ladder.model_selection import LadderGridSearchCV
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X, y = X[:300] / 16, mask_labels(y[:300], 60, random_state=0)
+    >>> search = LadderGridSearchCV(
+    ...     LadderClassifier(layers=[30], max_epochs=2, random_state=0),
+    ...     {"noise_std": [0.2, 0.3], "denoising_costs": [[100, 1, 0.1], [10, 1, 0.1]]},
+    ...     cv=3).fit(X, y)
+    >>> len(search.cv_results_["params"]), search.n_batches_
+    (4, 1)
+    """
+
+    _parameter_constraints = {
+        **GridSearchCV._parameter_constraints,
+        "max_models": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(self, estimator, param_grid, *, scoring=None, n_jobs=None, refit=True,
+                 cv=None, verbose=0, pre_dispatch="2*n_jobs", error_score=np.nan,
+                 return_train_score=False, max_models=None):
+        super().__init__(estimator, param_grid, scoring=scoring, n_jobs=n_jobs, refit=refit,
+                         cv=cv, verbose=verbose, pre_dispatch=pre_dispatch,
+                         error_score=error_score, return_train_score=return_train_score)
+        self.max_models = max_models
+
+    def _scorers(self) -> tuple[dict, bool]:
+        """Scorers by name, each on the labeled rows only, and whether there are several
+        metrics (a list or dict); a single metric is named "score"."""
+        if self.scoring is None or isinstance(self.scoring, str) or callable(self.scoring):
+            scorer = check_scoring(self.estimator, self.scoring)
+            return {"score": _LabeledScorer(scorer, self.scoring)}, False
+        named = (self.scoring if isinstance(self.scoring, dict)
+                 else {name: name for name in self.scoring})
+        scorers = {name: _LabeledScorer(check_scoring(self.estimator, scoring), scoring)
+                   for name, scoring in named.items()}
+        self._check_refit_for_multimetric(scorers)
+        return scorers, True
+
+    def _splits(self, X, y) -> list:
+        cv = self.cv
+        if cv is None or isinstance(cv, Integral):
+            n_splits = 5 if cv is None else cv
+            cv = (LabeledStratifiedKFold(n_splits) if is_classifier(self.estimator)
+                  else KFold(n_splits))
+        return list(check_cv(cv, y, classifier=is_classifier(self.estimator)).split(X, y))
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, **params):
+        """Run the search: every candidate on every fold, in batches, then the refit.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            All rows, labeled and unlabeled.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets with unlabeled rows marked as for the estimator's ``fit``.
+        **params : dict
+            ``sample_weight`` (split with the rows), as for the estimator's ``fit``.
+
+        Returns
+        -------
+        self : object
+            The fitted search.
+        """
+        if not isinstance(self.estimator, BaseLadder):
+            raise ValueError(
+                f"LadderGridSearchCV batches the fits of a LadderClassifier or "
+                f"LadderRegressor, got {type(self.estimator).__name__}; use "
+                f"sklearn.model_selection.GridSearchCV for other estimators and pipelines.")
+        if unexpected := sorted(set(params) - {"sample_weight"}):
+            raise TypeError(f"fit got unexpected parameters {unexpected}; the ladder's fit "
+                            f"takes sample_weight only.")
+        scorers, multimetric = self._scorers()
+        X, y = indexable(X, y)
+        params = _check_method_params(X, params)
+        candidates = list(ParameterGrid(self.param_grid))
+        splits = self._splits(X, y)
+        self.n_splits_ = len(splits)
+        tasks = [(candidate, train, test) for candidate in candidates for train, test in splits]
+        out = self._evaluate(X, y, params.get("sample_weight"), tasks, scorers, multimetric)
+        _warn_or_raise_about_fit_failures(out, self.error_score)
+        if callable(self.scoring):
+            _insert_error_scores(out, self.error_score)
+        self.multimetric_ = multimetric
+        self.cv_results_ = self._format_results(candidates, self.n_splits_, out)
+        self.scorer_ = scorers if multimetric else scorers["score"]
+        self._select_and_refit(X, y, params)
+        return self
+
+    def _evaluate(self, X, y, sample_weight, tasks, scorers, multimetric) -> list:
+        """The ``_fit_and_score`` results of every task, trained in batches."""
+        plans = [clone(self.estimator).set_params(**clone(candidate, safe=False))._plan_fit(
+                 *_rows(X, y, sample_weight, train)) for candidate, train, _ in tasks]
+        chunks = batch_groups([plan.net for plan in plans], [len(plan.data) for plan in plans],
+                              self.max_models)
+        del plans  # their data: each batch makes its own where it trains
+        self.n_batches_ = len(chunks)
+        if self.verbose > 0:
+            print(f"Fitting {self.n_splits_} folds for each of {len(tasks) // self.n_splits_} "
+                  f"candidates, totalling {len(tasks)} fits, in {len(chunks)} batches")
+        results = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch)(
+            delayed(_fit_and_score_batch)(
+                self.estimator, X, y, sample_weight, [tasks[i] for i in chunk], scorers,
+                multimetric, self.return_train_score, self.error_score, self.max_models)
+            for chunk in chunks)
+        out = [None] * len(tasks)
+        for chunk, chunk_results in zip(chunks, results):
+            for i, result in zip(chunk, chunk_results):
+                out[i] = result
+        return out
+
+    def _select_and_refit(self, X, y, params) -> None:
+        """best_index_, best_score_, best_params_ and the refit, as GridSearchCV sets them."""
+        refit_metric = self.refit if self.multimetric_ else "score"
+        if self.refit or not self.multimetric_:
+            self.best_index_ = self._select_best_index(self.refit, refit_metric,
+                                                       self.cv_results_)
+            if not callable(self.refit):
+                self.best_score_ = self.cv_results_[f"mean_test_{refit_metric}"][
+                    self.best_index_]
+            self.best_params_ = self.cv_results_["params"][self.best_index_]
+        if self.refit:
+            self.best_estimator_ = clone(self.estimator).set_params(
+                **clone(self.best_params_, safe=False))
+            start = time.perf_counter()
+            self.best_estimator_.fit(X, y, **params)
+            self.refit_time_ = time.perf_counter() - start
+            if hasattr(self.best_estimator_, "feature_names_in_"):
+                self.feature_names_in_ = self.best_estimator_.feature_names_in_
+
+
+def _rows(X, y, sample_weight, rows) -> tuple:
+    return (_safe_indexing(X, rows), _safe_indexing(y, rows),
+            None if sample_weight is None else _safe_indexing(sample_weight, rows))
+
+
+def _scores(scorers: dict, multimetric: bool, estimator, X, y):
+    if multimetric:
+        return {name: scorer(estimator, X, y) for name, scorer in scorers.items()}
+    return scorers["score"](estimator, X, y)
+
+
+def _fit_and_score_batch(estimator, X, y, sample_weight, tasks, scorers, multimetric,
+                         return_train_score, error_score, max_models) -> list:
+    """Fit one batch of (candidate, train, test) tasks together and score each, as
+    scikit-learn's ``_fit_and_score`` reports it; the batch's time is shared evenly."""
+    models = [clone(estimator).set_params(**clone(candidate, safe=False))
+              for candidate, _, _ in tasks]
+    rows = [_rows(X, y, sample_weight, train) for _, train, _ in tasks]
+    start = time.perf_counter()
+    errors = fit_batched(models, *map(list, zip(*rows)), max_models=max_models,
+                         raise_errors=error_score == "raise")
+    fit_time = (time.perf_counter() - start) / len(tasks)
+    results = []
+    for model, error, (_, _, test), (X_train, y_train, _) in zip(models, errors, tasks, rows):
+        result = {"fit_time": fit_time, "score_time": 0.0, "n_test_samples": len(test),
+                  "fit_error": None}
+        if error is not None:
+            failed = {name: error_score for name in scorers} if multimetric else error_score
+            result.update(fit_error="".join(traceback.format_exception(error)),
+                          test_scores=failed, train_scores=failed)
+        else:
+            start = time.perf_counter()
+            X_test, y_test, _ = _rows(X, y, None, test)
+            result["test_scores"] = _scores(scorers, multimetric, model, X_test, y_test)
+            if return_train_score:
+                result["train_scores"] = _scores(scorers, multimetric, model, X_train, y_train)
+            result["score_time"] = time.perf_counter() - start
+        if not return_train_score:
+            result.pop("train_scores", None)
+        results.append(result)
+    return results

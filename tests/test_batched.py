@@ -1,0 +1,207 @@
+"""Many ladders at once: fit_batched and LadderGridSearchCV against separate fits."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import FitFailedWarning
+from sklearn.model_selection import GridSearchCV
+
+from sklearn_ladder import LadderClassifier, LadderRegressor, fit_batched
+from sklearn_ladder._batched import _StackedAdam, batch_groups
+from sklearn_ladder.model_selection import (
+    LabeledStratifiedKFold,
+    LadderGridSearchCV,
+    labeled_scorer,
+)
+
+SMALL = dict(layers=[30, 20], max_epochs=2)
+# Different λ (one layer undecoded is a structure of its own, so all decode every layer),
+# σ (one with a noiseless layer), learning rates and seeds.
+SETTINGS = [
+    dict(denoising_costs=[1000, 10, 0.1, 0.1], noise_std=0.3, random_state=0),
+    dict(denoising_costs=[100, 1, 0.1, 0.5], noise_std=0.2, learning_rate=0.001,
+         random_state=1),
+    dict(denoising_costs=[10, 10, 1, 1], noise_std=[0.3, 0.1, 0.0, 0.2], random_state=2),
+]
+
+
+def _losses(estimator) -> np.ndarray:
+    return np.array([b["train_loss"] for epoch in estimator.history_ for b in epoch["batches"]])
+
+
+def _assert_same_fits(separate, batched):
+    """The same updates, with the same losses: to float rounding over the first ten,
+    within 1 % after (rounding differences grow over many updates)."""
+    for a, b in zip(separate, batched):
+        assert b.n_updates_ == a.n_updates_ and b.n_iter_ == a.n_iter_
+        np.testing.assert_allclose(_losses(b)[:10], _losses(a)[:10], rtol=1e-5)
+        np.testing.assert_allclose(_losses(b), _losses(a), rtol=1e-2)
+
+
+def test_a_batch_of_models_follows_their_separate_fits(digits_50_labels):
+    X, y = digits_50_labels
+    separate = [LadderClassifier(**SMALL, **s).fit(X, y) for s in SETTINGS]
+    batched = [LadderClassifier(**SMALL, **s) for s in SETTINGS]
+    assert fit_batched(batched, X, y) == [None, None, None]
+    _assert_same_fits(separate, batched)
+    for a, b in zip(separate, batched):
+        np.testing.assert_allclose(b.predict_proba(X), a.predict_proba(X), atol=1e-4)
+        for key in ("supervised_cost", "denoising_cost", "lr"):
+            np.testing.assert_allclose(b.history_[:, key], a.history_[:, key], rtol=1e-5)
+    # Each module owns its weights (no view of the batch's stacked tensors), and the
+    # optimiser holds the Adam state a fit of its own would leave.
+    single, many = separate[0].net_, batched[0].net_
+    weight = many.module_.weights["1"]
+    assert weight.untyped_storage().nbytes() == weight.numel() * 4
+    assert len(pickle.dumps(batched[0])) < 1.1 * len(pickle.dumps(separate[0]))
+    state_a = single.optimizer_.state_dict()["state"]
+    state_b = many.optimizer_.state_dict()["state"]
+    for i in state_a:
+        assert float(state_b[i]["step"]) == float(state_a[i]["step"])
+        torch.testing.assert_close(state_b[i]["exp_avg_sq"], state_a[i]["exp_avg_sq"],
+                                   rtol=1e-3, atol=1e-9)
+
+
+def test_models_with_their_own_rows_and_lengths(digits_50_labels):
+    """Folds of different sizes give different epochs and updates per model."""
+    X, y = digits_50_labels
+    rows = [np.arange(0, 1797), np.arange(0, 1200), np.arange(300, 1797, 2)]
+    lengths = [dict(max_epochs=1), dict(max_epochs=3), dict(max_iter=25)]
+    make = [dict(layers=[30, 20], random_state=k, **length) for k, length in enumerate(lengths)]
+    separate = [LadderClassifier(**m).fit(X[r], y[r]) for m, r in zip(make, rows)]
+    batched = [LadderClassifier(**m) for m in make]
+    fit_batched(batched, [X[r] for r in rows], [y[r] for r in rows])
+    _assert_same_fits(separate, batched)
+    assert len({b.n_updates_ for b in batched}) == 3
+
+
+def test_regressors_and_early_stopping_in_a_batch():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(400, 6)).astype(np.float32)
+    y = np.sin(3 * X[:, 0]) + X[:, 1]
+    y[120:] = np.nan
+    make = [dict(layers=[20, 10], max_epochs=12, random_state=0),
+            dict(layers=[20, 10], max_epochs=12, random_state=1, early_stopping=True,
+                 n_iter_no_change=2, noise_std=0.1, learning_rate=0.02)]
+    separate = [LadderRegressor(**m).fit(X, y) for m in make]
+    batched = [LadderRegressor(**m) for m in make]
+    fit_batched(batched, X, y)
+    _assert_same_fits(separate, batched)
+    assert batched[1].n_iter_ < 12  # early stopping ended the second model alone
+    np.testing.assert_allclose(batched[1].predict(X), separate[1].predict(X), atol=1e-4)
+
+
+def test_a_diverging_model_fails_alone(digits_50_labels):
+    X, y = digits_50_labels
+    good = LadderClassifier(**SMALL, random_state=0)
+    bad = LadderClassifier(**SMALL, learning_rate=1e6, random_state=0)
+    errors = fit_batched([good, bad], X, y, raise_errors=False)
+    assert errors[0] is None and isinstance(errors[1], FloatingPointError)
+    assert hasattr(good, "net_") and not hasattr(bad, "net_")
+    np.testing.assert_allclose(_losses(good),
+                               _losses(LadderClassifier(**SMALL, random_state=0).fit(X, y)),
+                               rtol=1e-5)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        fit_batched([LadderClassifier(**SMALL), bad], X, y)
+
+
+def test_invalid_estimators_are_refused_and_left_untouched(digits_50_labels):
+    X, y = digits_50_labels
+    fine, wrong = LadderClassifier(**SMALL), LadderClassifier(layers=[30], noise_std=[1, 2])
+    with pytest.raises(ValueError, match="noise_std needs one value per layer"):
+        fit_batched([fine, wrong], X, y)
+    assert not hasattr(fine, "n_features_in_")
+    with pytest.raises(ValueError, match="3 arrays for 2 estimators"):
+        fit_batched([fine, fine], [X] * 3, y)
+    fitted = LadderClassifier(**SMALL, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="warm_start"):
+        fit_batched([fitted], X, y)
+
+
+def test_batches_are_grouped_by_structure_and_chunked(digits_50_labels):
+    X, y = digits_50_labels
+    estimators = [LadderClassifier(layers=[30, 20]), LadderClassifier(layers=[30, 20],
+                                                                      noise_std=0.1),
+                  LadderClassifier(layers=[25, 20]), LadderClassifier(layers=[30, 20],
+                                                                      mode="gamma")]
+    nets = [e._plan_fit(X, y, None).net for e in estimators]
+    assert batch_groups(nets, [len(X)] * 4) == [[0, 1], [2], [3]]
+    assert batch_groups(nets, [len(X)] * 4, max_models=1) == [[0], [1], [2], [3]]
+
+
+def test_stacked_adam_is_torchs_adam_per_model():
+    torch.manual_seed(0)
+    params = {"w": torch.randn(3, 4, 5, requires_grad=True)}
+    singles = [params["w"][k].detach().clone().requires_grad_() for k in range(3)]
+    lrs = torch.tensor([0.1, 0.01, 0.5])
+    adams = [torch.optim.Adam([p], lr=float(lr)) for p, lr in zip(singles, lrs)]
+    stacked = _StackedAdam(params, adams[0].defaults)
+    for step in range(3):
+        grads = torch.randn(3, 4, 5)
+        params["w"].grad = grads.clone()
+        active = torch.tensor([True, True, step < 2])  # the third model stops after two
+        stacked.step(lrs, active)
+        for k, (p, adam) in enumerate(zip(singles, adams)):
+            if active[k]:
+                p.grad = grads[k].clone()
+                adam.step()
+    for k in range(3):
+        torch.testing.assert_close(params["w"][k].detach(), singles[k].detach())
+
+
+@pytest.fixture(scope="module")
+def grid_search_data(digits_50_labels):
+    X, y = digits_50_labels
+    rows = np.r_[np.flatnonzero(y != -1), np.flatnonzero(y == -1)[:550]]
+    return X[rows], y[rows]
+
+
+GRID = {"denoising_costs": [[1000, 10, 0.1], [10, 1, 0.1]], "noise_std": [0.1, 0.3]}
+
+
+def test_grid_search_gives_grid_search_cv_results(grid_search_data):
+    X, y = grid_search_data
+    estimator = LadderClassifier(layers=[40], max_epochs=6, random_state=0)
+    cv = LabeledStratifiedKFold(3)
+    plain = GridSearchCV(estimator, GRID, cv=cv, scoring=labeled_scorer("accuracy")).fit(X, y)
+    batched = LadderGridSearchCV(estimator, GRID, cv=cv, scoring="accuracy").fit(X, y)
+    assert batched.n_batches_ == 1
+    assert batched.best_params_ == plain.best_params_
+    np.testing.assert_allclose(batched.cv_results_["mean_test_score"],
+                               plain.cv_results_["mean_test_score"], atol=0.02)
+    assert set(batched.cv_results_) == set(plain.cv_results_)
+    assert batched.best_estimator_.get_params() == plain.best_estimator_.get_params()
+    np.testing.assert_array_equal(batched.predict(X), plain.predict(X))
+
+
+def test_grid_search_with_several_metrics_failures_and_chunks(grid_search_data):
+    X, y = grid_search_data
+    grid = {"learning_rate": [0.002, 1e6]}  # the second diverges
+    search = LadderGridSearchCV(
+        LadderClassifier(layers=[40], max_epochs=2, random_state=0), grid, cv=2,
+        scoring=["accuracy", "f1_macro"], refit="f1_macro", max_models=1,
+        return_train_score=True)
+    with pytest.warns(FitFailedWarning, match="2 fits failed"):
+        search.fit(X, y)
+    assert search.n_batches_ == 4
+    results = search.cv_results_
+    assert np.isnan(results["mean_test_accuracy"][1]) and results["mean_test_f1_macro"][0] > 0
+    assert results["mean_train_accuracy"][0] >= results["mean_test_accuracy"][0] - 0.2
+    assert search.best_index_ == 0 and search.best_params_["learning_rate"] == 0.002
+
+
+def test_grid_search_refuses_what_it_cannot_batch(grid_search_data):
+    X, y = grid_search_data
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
+    pipeline = make_pipeline(MinMaxScaler(), LadderClassifier())
+    with pytest.raises(ValueError, match="GridSearchCV for other estimators"):
+        LadderGridSearchCV(pipeline, {"ladderclassifier__noise_std": [0.1]}).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TypeError, match="sample_weight only"):
+            LadderGridSearchCV(LadderClassifier(), {"noise_std": [0.1]}).fit(X, y, groups=y)
