@@ -9,6 +9,7 @@ Examples::
 
     python benchmarks/reproduce.py --settings full-100 --seeds 0 1 2            # paper schedule
     python benchmarks/reproduce.py --settings table1 --epochs 10 --seeds 0 1 2  # shortened
+    python benchmarks/reproduce.py --settings full-100 --seeds 0 1 2 3 4 --batched  # one batch
     python benchmarks/reproduce.py --list
     python benchmarks/reproduce.py --summarize --output benchmarks/results/shortened
 
@@ -29,7 +30,7 @@ import numpy as np
 from machine import machine_info
 from sklearn.pipeline import make_pipeline
 
-from sklearn_ladder import LadderClassifier
+from sklearn_ladder import LadderClassifier, fit_batched
 from sklearn_ladder._training import HeldOutScore
 from sklearn_ladder.datasets import load_cifar10, load_mnist, mask_labels
 from sklearn_ladder.preprocessing import ContrastNormalization, ZCAWhitening
@@ -141,9 +142,9 @@ def load_data(dataset: str, data_home):
     return data
 
 
-def run_one(name: str, seed: int, epochs: int, data, device: str,
-            fp32_precision: str = "ieee") -> dict:
-    """Train one setting with one seed; return the run's record."""
+def _classifier(name: str, seed: int, epochs: int, data, device: str,
+                fp32_precision: str = "ieee") -> tuple[LadderClassifier, np.ndarray]:
+    """The setting's classifier for one seed, and its training labels."""
     setting = SETTINGS[name]
     n_labels = setting["n_labels"]
     y = data.y_train if n_labels is None else mask_labels(data.y_train, n_labels,
@@ -156,15 +157,40 @@ def run_one(name: str, seed: int, epochs: int, data, device: str,
         max_epochs=epochs, device=device, fp32_precision=fp32_precision, random_state=seed,
         callbacks=[("test_error", TestErrorPerEpoch(data.X_test, data.y_test))],
     )
-    start = time.perf_counter()
-    clf.fit(data.X_train, y)
-    wall = time.perf_counter() - start
+    return clf, y
+
+
+def _record(name: str, seed: int, epochs: int, clf, data, wall: float, device: str,
+            fp32_precision: str, batch_of: int = 1) -> dict:
     error = 100.0 * (1.0 - clf.score(data.X_test, data.y_test))
     return {"setting": name, "seed": seed, "epochs": epochs,
-            "n_labels": n_labels or len(data.y_train), "test_error": error,
+            "n_labels": SETTINGS[name]["n_labels"] or len(data.y_train), "test_error": error,
             "error_per_epoch": clf.history_[:, "test_error"], "wall_time_s": wall,
             "updates": sum(clf.history_[:, "train_batch_count"]),
-            "fp32_precision": fp32_precision, "machine": machine_info(device)}
+            "fp32_precision": fp32_precision, "batch_of": batch_of,
+            "machine": machine_info(device)}
+
+
+def run_one(name: str, seed: int, epochs: int, data, device: str,
+            fp32_precision: str = "ieee") -> dict:
+    """Train one setting with one seed; return the run's record."""
+    clf, y = _classifier(name, seed, epochs, data, device, fp32_precision)
+    start = time.perf_counter()
+    clf.fit(data.X_train, y)
+    return _record(name, seed, epochs, clf, data, time.perf_counter() - start, device,
+                   fp32_precision)
+
+
+def run_batched(name: str, seeds, epochs: int, data, device: str,
+                fp32_precision: str = "ieee") -> list[dict]:
+    """Train one setting with every seed as one batch of models (``fit_batched``); each
+    record gets the batch's wall time shared evenly, and ``batch_of`` its size."""
+    fits = [_classifier(name, seed, epochs, data, device, fp32_precision) for seed in seeds]
+    start = time.perf_counter()
+    fit_batched([clf for clf, _ in fits], data.X_train, [y for _, y in fits])
+    wall = (time.perf_counter() - start) / len(fits)
+    return [_record(name, seed, epochs, clf, data, wall, device, fp32_precision, len(fits))
+            for seed, (clf, _) in zip(seeds, fits)]
 
 
 def summarize(runs: list[dict]) -> list[dict]:
@@ -264,8 +290,9 @@ def write_results(runs: list[dict], output: Path) -> list[dict]:
 
 
 def run_benchmark(names, seeds, epochs, data_home, device, output: Path,
-                  fp32_precision: str = "ieee") -> list[dict]:
-    """Run every (setting, seed), saving after each run; return the summary rows."""
+                  fp32_precision: str = "ieee", batched: bool = False) -> list[dict]:
+    """Run every (setting, seed), saving after each run (or each setting's batch of
+    seeds, with ``batched``); return the summary rows."""
     path = output / "reproduce.json"
     rows, datasets = [], {}
     for name in names:
@@ -279,17 +306,20 @@ def run_benchmark(names, seeds, epochs, data_home, device, output: Path,
         data = datasets[dataset]
         if data is None:
             continue
-        for seed in seeds:
-            print(f"[{time.strftime('%H:%M:%S')}] {name} seed {seed}, {epochs} epochs "
-                  f"on {device}", flush=True)
-            record = run_one(name, seed, epochs, data, device, fp32_precision)
-            print(f"  -> test error {record['test_error']:.2f} % "
-                  f"in {record['wall_time_s']:.0f} s", flush=True)
+        for group in [seeds] if batched else [[seed] for seed in seeds]:
+            print(f"[{time.strftime('%H:%M:%S')}] {name} seeds {group}, {epochs} epochs "
+                  f"on {device}{' (one batch)' if batched else ''}", flush=True)
+            records = (run_batched(name, group, epochs, data, device, fp32_precision)
+                       if batched else [run_one(name, group[0], epochs, data, device,
+                                                fp32_precision)])
+            for record in records:
+                print(f"  -> seed {record['seed']}: test error {record['test_error']:.2f} % "
+                      f"in {record['wall_time_s']:.0f} s", flush=True)
             # Re-read: another process may have added runs to the same file meanwhile.
             runs = json.loads(path.read_text())["runs"] if path.exists() else []
-            runs = [r for r in runs if (r["setting"], r["seed"], r["epochs"])
-                    != (name, seed, epochs)] + [record]
-            rows = write_results(runs, output)
+            done = {(r["setting"], r["seed"], r["epochs"]) for r in records}
+            runs = [r for r in runs if (r["setting"], r["seed"], r["epochs"]) not in done]
+            rows = write_results(runs + records, output)
     print(markdown_table(rows))
     return rows
 
@@ -306,6 +336,8 @@ def main(argv=None) -> int:
                         help="LadderClassifier's fp32_precision (CPU matrix products)")
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--batched", action="store_true",
+                        help="train all seeds of a setting as one batch (fit_batched)")
     parser.add_argument("--list", action="store_true", help="list the settings and exit")
     parser.add_argument("--summarize", action="store_true",
                         help="only rewrite the table and plot from OUTPUT/reproduce.json")
@@ -326,7 +358,7 @@ def main(argv=None) -> int:
     if len(epochs) > 1:
         parser.error("these settings have different paper schedules; give --epochs")
     rows = run_benchmark(names, args.seeds, epochs.pop(), args.data_home, args.device,
-                         args.output, args.fp32_precision)
+                         args.output, args.fp32_precision, args.batched)
     return 0 if rows else 2
 
 

@@ -5,14 +5,14 @@ schedule, random streams, rows, callbacks and history), and each update runs the
 forward and backward passes as one batched computation: the models' parameters are
 stacked on a leading axis, :func:`torch.func.vmap` maps the ladder's own forward pass
 (:class:`~._ladder.Ladder`, unchanged) over that axis, so every matrix product becomes a
-batched one, and one Adam step updates the stacked parameters with each model's learning
-rate. A model's noise and batches are drawn from its own generators, in the order of a
-fit of its own, so each model follows the same computation as its own fit (up to float
-rounding).
+batched one; then each model's own optimiser (its fused Adam, its learning rate) steps
+its slice of the stacked parameters. A model's noise and batches are drawn from its own
+generators, in the order of a fit of its own, so each model follows the same computation
+as its own fit (up to float rounding).
 
 The nets' modules hold views of the stacked parameters while training, so callbacks
-(early stopping, held-out scores) see the current weights; at the end each module gets
-its own copy and its optimiser the Adam state, as after a fit of its own.
+(early stopping, held-out scores) and optimisers act on the current weights; at the end
+each module gets its own copy, and each optimiser holds the Adam state of a fit of its own.
 """
 
 import copy
@@ -63,52 +63,6 @@ def models_per_batch(net, n_rows: int) -> int:
     """How many models like ``net`` (initialised) fit in one batch on its device."""
     free = _free_bytes(torch.device(net.device))
     return max(1, int(MEMORY_SHARE * free // _bytes_per_model(net, n_rows)))
-
-
-class _StackedAdam:
-    """Adam (torch's formula and defaults) on parameters stacked over K models, each
-    with its own learning rate and step count; a model that is not active stays as it is
-    (parameters and moments)."""
-
-    def __init__(self, params: dict, defaults: dict):
-        if defaults.get("weight_decay") or defaults.get("amsgrad") or defaults.get("maximize"):
-            raise ValueError("batched training implements plain Adam (no weight decay, "
-                             "amsgrad or maximize).")
-        self.params = params
-        self.beta1, self.beta2 = defaults["betas"]
-        self.eps = defaults["eps"]
-        self.exp_avg = {n: torch.zeros_like(p) for n, p in params.items()}
-        self.exp_avg_sq = {n: torch.zeros_like(p) for n, p in params.items()}
-        self.steps = torch.zeros(len(next(iter(params.values()))), dtype=torch.float64)
-
-    @torch.no_grad()
-    def step(self, lrs: torch.Tensor, active: torch.Tensor) -> None:
-        """One update; ``lrs`` and ``active`` have one entry per model."""
-        self.steps += active.double()
-        steps = self.steps.clamp_min(1)
-        bias1 = 1 - self.beta1 ** steps
-        bias2_sqrt = (1 - self.beta2 ** steps).sqrt()
-        step_size = (torch.where(active, lrs.double(), 0.0) / bias1).float()
-        keep = active.float()
-        for name, param in self.params.items():
-            shape = (-1,) + (1,) * (param.ndim - 1)
-            mask = active.to(param.device).view(shape)
-            grad = torch.where(mask, param.grad, 0.0)
-            weight = keep.to(param.device).view(shape)
-            self.exp_avg[name].lerp_(grad, weight * (1 - self.beta1))
-            sq = self.exp_avg_sq[name]
-            sq.mul_(torch.where(mask, self.beta2, 1.0)).addcmul_(
-                grad, grad, value=1 - self.beta2)
-            denom = (sq.sqrt() / bias2_sqrt.float().to(param.device).view(shape)).add_(self.eps)
-            param.sub_(self.exp_avg[name] / denom * step_size.to(param.device).view(shape))
-            param.grad = None
-
-    def state_of(self, k: int, name: str) -> dict:
-        """Model ``k``'s Adam state for one parameter, as torch's Adam keeps it."""
-        param = self.params[name]
-        return {"step": torch.tensor(float(self.steps[k]), device=param.device),
-                "exp_avg": self.exp_avg[name][k].clone(),
-                "exp_avg_sq": self.exp_avg_sq[name][k].clone()}
 
 
 class _Run:
@@ -167,9 +121,6 @@ class _Run:
         except Exception as exc:  # kept, and reported for this model only
             self.error, self.finished = exc, True
 
-    @property
-    def lr(self) -> float:
-        return self.net.optimizer_.param_groups[0]["lr"]
 
 
 def _stack_noise(noises: list) -> list:
@@ -218,27 +169,33 @@ def train_batched(nets: list, datasets: list) -> list:
     names = [name for name, _ in template.named_parameters()]
     params = {name: torch.stack([net.module_.get_parameter(name).detach() for net in nets])
               .requires_grad_() for name in names}
-    for k, net in enumerate(nets):
-        for name in names:
-            net.module_.get_parameter(name).data = params[name].detach()[k]
-    optimizer = _StackedAdam(params, nets[0].optimizer_.defaults)
+    views = [[net.module_.get_parameter(name) for name in names] for net in nets]
+    for k, parameters in enumerate(views):
+        for name, parameter in zip(names, parameters):
+            parameter.data = params[name].detach()[k]
     lambdas = torch.stack([net.criterion_.lambdas for net in nets])
     terms_fn = _batched_terms(template, criterion)
     with _SigintRecorder() as sigint, onednn_fp32_precision(nets[0].fp32_precision):
-        while not all(run.finished for run in runs):
-            template.train()  # a callback may have evaluated the first model
-            _update(runs, params, lambdas, terms_fn, optimizer)
-    _unstack(runs, names, optimizer)
+        try:
+            while not all(run.finished for run in runs):
+                template.train()  # a callback may have evaluated the first model
+                _update(runs, params, views, lambdas, terms_fn)
+        except (torch.OutOfMemoryError, MemoryError) as exc:
+            raise MemoryError(
+                f"{len(nets)} models did not fit in the memory of {nets[0].device} "
+                f"({exc}); pass a smaller max_models (models per batch).") from exc
+    _unstack(runs)
     if sigint.received:
         raise KeyboardInterrupt
     return [run.error for run in runs]
 
 
-def _update(runs, params, lambdas, terms_fn, optimizer) -> None:
-    """One batched training update of every model that has not finished."""
+def _update(runs, params, views, lambdas, terms_fn) -> None:
+    """One batched training update of every model that has not finished: the forward
+    and backward passes batched, then each model's own optimiser (torch's fused Adam, with
+    its learning rate) steps its slice of the stacked parameters."""
     batches = [run.next_batch() for run in runs]
-    active = torch.tensor([not run.finished for run in runs])
-    if not active.any():
+    if all(run.finished for run in runs):
         return
     x, y, weight = _stack_batches(batches)
     n_rows = y.shape[1]
@@ -249,24 +206,27 @@ def _update(runs, params, lambdas, terms_fn, optimizer) -> None:
     in_dims = (0, 0, 0, 0, None if weight is None else 0, 0)
     terms, logits = vmap(terms_fn, in_dims=in_dims)(params, lambdas, x, y, weight, noise)
     terms.sum().backward()
-    lrs = torch.tensor([run.lr for run in runs])
-    optimizer.step(lrs, active)
+    grads = [params[name].grad for name in params]
+    for name in params:
+        params[name].grad = None
     terms = terms.detach()
     for k, run in enumerate(runs):
-        if not run.finished:
-            run.end_batch({"loss": terms[k].sum(), "y_pred": logits[k].detach(),
-                           "cost_terms": terms[k]})
+        if run.finished:
+            continue
+        for parameter, grad in zip(views[k], grads):
+            parameter.grad = grad[k]
+        run.net.optimizer_.step()
+        run.net.optimizer_.zero_grad(set_to_none=True)
+        run.end_batch({"loss": terms[k].sum(), "y_pred": logits[k].detach(),
+                       "cost_terms": terms[k]})
 
 
-def _unstack(runs, names, optimizer) -> None:
-    """Give each module its own parameters and each optimiser its Adam state, then end
-    the training of the runs that did not fail (test-time statistics, best weights)."""
-    for k, run in enumerate(runs):
-        module, adam = run.net.module_, run.net.optimizer_
-        for name in names:
-            parameter = module.get_parameter(name)
+def _unstack(runs) -> None:
+    """Give each module its own parameters (no view of the stacked ones), then end the
+    training of the runs that did not fail (test-time statistics, best weights)."""
+    for run in runs:
+        for parameter in run.net.module_.parameters():
             parameter.data = parameter.data.clone()
-            adam.state[parameter] = optimizer.state_of(k, name)
         if run.error is None:
             run.net.notify("on_train_end", X=run.data, y=None)
 
@@ -349,6 +309,10 @@ def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
     ------
     ValueError
         For invalid parameters or data (before any training), or warm-started estimators.
+    MemoryError
+        If a batch does not fit in the device's memory (pass a smaller ``max_models``).
+    KeyboardInterrupt
+        On Ctrl-C, which stops every fit; the estimators are then left as they were.
     """
     if any(getattr(est, "warm_start", False) and hasattr(est, "net_") for est in estimators):
         raise ValueError("fit_batched fits anew; set warm_start=False (or fit the "
@@ -360,12 +324,16 @@ def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
         _restore(estimators, states)
         raise
     errors = [None] * len(estimators)
-    for group in batch_groups([p.net for p in plans], [len(p.data) for p in plans],
-                              max_models):
-        group_errors = train_batched([plans[i].net for i in group],
-                                     [plans[i].data for i in group])
-        for i, error in zip(group, group_errors):
-            errors[i] = error
+    try:
+        for group in batch_groups([p.net for p in plans], [len(p.data) for p in plans],
+                                  max_models):
+            group_errors = train_batched([plans[i].net for i in group],
+                                         [plans[i].data for i in group])
+            for i, error in zip(group, group_errors):
+                errors[i] = error
+    except BaseException:  # out of memory, Ctrl-C: no estimator is left half fitted
+        _restore(estimators, states)
+        raise
     for est, plan, error in zip(estimators, plans, errors):
         if error is None:
             est._finish_fit(plan)

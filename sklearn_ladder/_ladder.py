@@ -93,8 +93,27 @@ class _BatchNormWithLastGroupStatistics(torch.autograd.Function):
         return grad_z, None
 
 
+def _in_vmap(z: torch.Tensor) -> bool:
+    """Whether ``z`` is one model's slice in the batched trainer's vmap."""
+    return torch._C._functorch.is_batchedtensor(z)
+
+
+def _plain_batch_norm(z: torch.Tensor):
+    """Batch normalisation of ``(N, C, ...)`` per channel from its formula, with the mean
+    and ``1 / sqrt(var + eps)`` per channel. Under vmap the batch-norm kernel's rule moves
+    the models' axis among the channels and back, copying every activation twice; these
+    element-wise operations and reductions keep the layout."""
+    dims = [0, *range(2, z.ndim)]
+    mean = z.mean(dims, keepdim=True)
+    centred = z - mean
+    inv_std = torch.rsqrt(centred.square().mean(dims, keepdim=True) + BN_EPS)
+    return centred * inv_std, mean.flatten(), inv_std.flatten()
+
+
 def _batch_normalize_groups(z: torch.Tensor) -> torch.Tensor:
     """Normalise ``z`` of shape ``(N, G, C, ...)`` per group and channel, in one kernel."""
+    if _in_vmap(z):
+        return _plain_batch_norm(z.flatten(1, 2))[0].view_as(z)
     return F.batch_norm(z.flatten(1, 2), None, None, training=True, eps=BN_EPS).view_as(z)
 
 
@@ -102,13 +121,20 @@ def _batch_normalize_groups_with_statistics(z: torch.Tensor):
     """As :func:`_batch_normalize_groups`, with the last group's batch mean and inverse
     standard deviation per channel (shaped ``(1, C, 1, ...)``, differentiable)."""
     channels = z.shape[2]
-    out, mean, inv_std, _, _ = _BatchNormWithLastGroupStatistics.apply(z.flatten(1, 2), channels)
+    if _in_vmap(z):
+        out, mean, inv_std = _plain_batch_norm(z.flatten(1, 2))
+        mean, inv_std = mean[-channels:], inv_std[-channels:]
+    else:
+        out, mean, inv_std, _, _ = _BatchNormWithLastGroupStatistics.apply(z.flatten(1, 2),
+                                                                            channels)
     shape = (1, channels) + (1,) * (z.ndim - 3)
     return out.view_as(z), mean.view(shape), inv_std.view(shape)
 
 
 def _batch_normalize(u: torch.Tensor) -> torch.Tensor:
     """Normalise ``u`` of shape ``(N, C, ...)`` per channel (the decoder's parameter-free BN)."""
+    if _in_vmap(u):
+        return _plain_batch_norm(u)[0]
     return F.batch_norm(u, None, None, training=True, eps=BN_EPS)
 
 

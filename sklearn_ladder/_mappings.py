@@ -67,7 +67,10 @@ class _DenseMapping(_Mapping):
                          generator=generator)
 
     def encode(self, h, weight):
-        return h.flatten(2) @ weight  # flatten: a no-op view for (N, G, units)
+        # One 2-D product over every row and group: under vmap (the batched trainer) a
+        # 3-D operand would become a batch of tiny per-row products.
+        rows = h.flatten(2)  # a no-op view for (N, G, units)
+        return (rows.reshape(-1, rows.shape[-1]) @ weight).view(*rows.shape[:2], -1)
 
     def decode(self, z_hat, weight):
         return (z_hat @ weight).unflatten(1, self.in_shape)

@@ -10,7 +10,7 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_ladder import LadderClassifier, LadderRegressor, fit_batched
-from sklearn_ladder._batched import _StackedAdam, batch_groups
+from sklearn_ladder._batched import batch_groups
 from sklearn_ladder.model_selection import (
     LabeledStratifiedKFold,
     LadderGridSearchCV,
@@ -121,6 +121,26 @@ def test_invalid_estimators_are_refused_and_left_untouched(digits_50_labels):
         fit_batched([fitted], X, y)
 
 
+def test_batches_follow_the_free_memory_and_name_the_fix_when_it_runs_out(
+        digits_50_labels, monkeypatch):
+    import sklearn_ladder._batched as batched
+
+    X, y = digits_50_labels
+    models = [LadderClassifier(**SMALL, random_state=k) for k in range(3)]
+    nets = [m._plan_fit(X, y, None).net for m in models]
+    per_model = batched._bytes_per_model(batched.copy.copy(nets[0]).initialize(), len(X))
+    monkeypatch.setattr(batched, "_free_bytes", lambda device: 4.5 * per_model)
+    assert batch_groups(nets, [len(X)] * 3) == [[0, 1], [2]]  # half the memory: 2 models
+
+    def out_of_memory(*args):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+
+    monkeypatch.setattr(batched, "_update", out_of_memory)
+    with pytest.raises(MemoryError, match="smaller max_models"):
+        fit_batched(models, X, y, max_models=3)
+    assert not any(hasattr(m, "net_") for m in models)
+
+
 def test_batches_are_grouped_by_structure_and_chunked(digits_50_labels):
     X, y = digits_50_labels
     estimators = [LadderClassifier(layers=[30, 20]), LadderClassifier(layers=[30, 20],
@@ -130,26 +150,6 @@ def test_batches_are_grouped_by_structure_and_chunked(digits_50_labels):
     nets = [e._plan_fit(X, y, None).net for e in estimators]
     assert batch_groups(nets, [len(X)] * 4) == [[0, 1], [2], [3]]
     assert batch_groups(nets, [len(X)] * 4, max_models=1) == [[0], [1], [2], [3]]
-
-
-def test_stacked_adam_is_torchs_adam_per_model():
-    torch.manual_seed(0)
-    params = {"w": torch.randn(3, 4, 5, requires_grad=True)}
-    singles = [params["w"][k].detach().clone().requires_grad_() for k in range(3)]
-    lrs = torch.tensor([0.1, 0.01, 0.5])
-    adams = [torch.optim.Adam([p], lr=float(lr)) for p, lr in zip(singles, lrs)]
-    stacked = _StackedAdam(params, adams[0].defaults)
-    for step in range(3):
-        grads = torch.randn(3, 4, 5)
-        params["w"].grad = grads.clone()
-        active = torch.tensor([True, True, step < 2])  # the third model stops after two
-        stacked.step(lrs, active)
-        for k, (p, adam) in enumerate(zip(singles, adams)):
-            if active[k]:
-                p.grad = grads[k].clone()
-                adam.step()
-    for k in range(3):
-        torch.testing.assert_close(params["w"][k].detach(), singles[k].detach())
 
 
 @pytest.fixture(scope="module")

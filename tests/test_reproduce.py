@@ -86,3 +86,16 @@ def test_conv_and_table5_settings_follow_the_paper():
     assert reproduce.GROUPS["table5"] == [f"{g}-{n}" for g in ("gauss", "g1", "g2", "g3", "g4")
                                           for n in (100, 1000)]
     assert {reproduce.SETTINGS[n]["noise_std"] for n in reproduce.GROUPS["table5"]} == {0.3}
+
+
+def test_batched_runs_match_separate_ones(tmp_path, tiny):
+    """--batched trains all seeds of a setting as one batch: the same runs as one by one."""
+    separate = reproduce.run_benchmark(["full-100"], [0, 1], 1, None, "cpu", tmp_path / "a")
+    batched = reproduce.run_benchmark(["full-100"], [0, 1], 1, None, "cpu", tmp_path / "b",
+                                      batched=True)
+    runs = [json.loads((tmp_path / d / "reproduce.json").read_text())["runs"] for d in "ab"]
+    assert [r["batch_of"] for r in runs[1]] == [2, 2]
+    assert [r["updates"] for r in runs[1]] == [r["updates"] for r in runs[0]]
+    np.testing.assert_allclose([r["test_error"] for r in runs[1]],
+                               [r["test_error"] for r in runs[0]], atol=0.5)
+    assert batched[0]["n_seeds"] == separate[0]["n_seeds"] == 2

@@ -1,0 +1,126 @@
+"""K ladders trained one after the other against the same K trained as one batch.
+
+For each K, K configurations of the paper's MLP ladder (784-1000-500-250-250-250-10,
+different λ, σ and seeds, B = 100 labeled + 100 unlabeled rows per update) are fitted on
+the same rows for the same number of updates, first as K separate
+``LadderClassifier.fit`` calls, then together by ``fit_batched``, side by side in one
+process (interleaved rounds, the median reported). The rows are MNIST's first training
+rows when ``--data-home`` or ``SKLEARN_LADDER_DATA`` points to MNIST, else random
+pixels (the speed does not depend on the values). Writes ``batched.json`` and
+``batched.md``.
+
+Example::
+
+    python benchmarks/batched.py --models 1 2 4 8 --output benchmarks/results/batched-cpu
+    python benchmarks/batched.py --device cuda --models 1 4 16
+"""
+
+import argparse
+import json
+import os
+import statistics
+import time
+import warnings
+from pathlib import Path
+
+import torch
+from machine import describe, machine_info
+from speed import HIDDEN, make_data
+
+from sklearn_ladder import LadderClassifier, fit_batched
+from sklearn_ladder.datasets import load_mnist, mask_labels
+
+LAMBDAS = ([1000, 10] + [0.1] * 5, [500, 5] + [0.1] * 5, [2000, 20] + [0.2] * 5,
+           [1000, 1] + [0.01] * 5)
+SIGMAS = (0.3, 0.2, 0.4, 0.25)
+
+
+def _rows(n_rows: int, data_home):
+    try:
+        mnist = load_mnist(data_home=data_home)
+        X, y = mnist.X_train[:n_rows], mask_labels(mnist.y_train[:n_rows], 100,
+                                                   random_state=0)
+        return X, y, "MNIST"
+    except (FileNotFoundError, ValueError, TypeError):
+        X, y = make_data(n_rows, 784, 100)
+        return X, y, "random pixels"
+
+
+def configurations(k: int, updates: int, device: str) -> list[LadderClassifier]:
+    """K distinct settings: λ, σ and seed vary."""
+    return [LadderClassifier(layers=HIDDEN, denoising_costs=LAMBDAS[i % 4],
+                             noise_std=SIGMAS[(i // 4) % 4], random_state=i,
+                             max_iter=updates, device=device) for i in range(k)]
+
+
+def _timed(function, device: str) -> float:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    function()
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def measure(k: int, X, y, updates: int, rounds: int, device: str) -> dict:
+    sequential, batched = [], []
+    for _ in range(rounds):
+        separate, together = (configurations(k, updates, device) for _ in range(2))
+        sequential.append(_timed(lambda ms=separate: [m.fit(X, y) for m in ms], device))
+        batched.append(_timed(lambda ms=together: fit_batched(ms, X, y, max_models=k),
+                              device))
+    seq, bat = statistics.median(sequential), statistics.median(batched)
+    n_updates = together[0].n_updates_
+    return {"models": k, "updates_per_model": n_updates, "sequential_s": seq,
+            "batched_s": bat, "speedup": seq / bat,
+            "sequential_ms_per_update": 1000 * seq / n_updates,
+            "batched_ms_per_update": 1000 * bat / n_updates}
+
+
+def markdown(result: dict) -> str:
+    rows = result["rows"]
+    one = next((r["batched_s"] for r in rows if r["models"] == 1), None)
+    out = [describe(result["machine"]),
+           f"Data: {result['data']}, {result['n_rows']} rows; {rows[0]['updates_per_model']} "
+           f"updates per model (B = 100 + 100); median of {result['rounds']} interleaved "
+           f"rounds; wall time {result['wall_time_s']:.0f} s.", "",
+           "| models K | K separate fits (s) | one batched fit (s) | speed-up | "
+           "batched ms per update | batched time / one model's |",
+           "|---|---|---|---|---|---|"]
+    for r in rows:
+        ratio = f"{r['batched_s'] / one:.2f}" if one else "-"
+        out.append(f"| {r['models']} | {r['sequential_s']:.2f} | {r['batched_s']:.2f} | "
+                   f"{r['speedup']:.2f}× | {r['batched_ms_per_update']:.1f} | {ratio} |")
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", nargs="+", type=int, default=[1, 2, 4, 8])
+    parser.add_argument("--updates", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rows", type=int, default=6000)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--data-home", default=os.environ.get("SKLEARN_LADDER_DATA"))
+    parser.add_argument("--output", type=Path, default=Path("benchmarks/results/batched"))
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")  # short fits: convergence chatter
+    X, y, data = _rows(args.rows, args.data_home)
+    start = time.perf_counter()
+    rows = []
+    for k in args.models:
+        rows.append(measure(k, X, y, args.updates, args.rounds, args.device))
+        print(rows[-1], flush=True)
+    result = {"machine": machine_info(args.device), "data": data, "n_rows": len(X),
+              "rounds": args.rounds, "wall_time_s": time.perf_counter() - start,
+              "rows": rows}
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "batched.json").write_text(json.dumps(result, indent=1))
+    (args.output / "batched.md").write_text(markdown(result))
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
