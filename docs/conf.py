@@ -1,5 +1,7 @@
 """Sphinx configuration of the sklearn-ladder documentation."""
 
+import re
+
 import sklearn_ladder
 
 project = "sklearn-ladder"
@@ -26,6 +28,8 @@ autodoc_default_options = {
         "BaseEstimator", "ClassifierMixin", "RegressorMixin", "TransformerMixin",
         "ClassNamePrefixFeaturesOutMixin", "OneToOneFeatureMixin", "BaseCrossValidator",
         "_SetOutputMixin", "_MetadataRequester", "_HTMLDocumentationLinkMixin",
+        # LadderGridSearchCV's predict, score, ... are scikit-learn's search's own.
+        "BaseSearchCV", "GridSearchCV", "MetaEstimatorMixin",
         # torch's nn.Module, base of the combinators: its docstrings are not numpydoc.
         "Module",
     ]),
@@ -63,3 +67,13 @@ html_theme_options = {
 }
 # Single-page sections have no sub-pages to list: no empty left sidebar there.
 html_sidebars = {page: [] for page in ("index", "user_guide", "benchmarks", "architecture")}
+
+
+def _plain_glossary_terms(app, what, name, obj, options, lines):
+    """scikit-learn's inherited docstrings link terms of its own glossary, which this site
+    does not have: show them as literals."""
+    lines[:] = [re.sub(r":term:`([^`<]*)(?:<[^>]*>)?`", r"``\1``", line) for line in lines]
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _plain_glossary_terms)

@@ -160,10 +160,17 @@ def train_batched(nets: list, datasets: list) -> list:
 
     Returns one entry per net: None, or the exception that ended its training (e.g. a
     FloatingPointError when it diverged); the others train on. A Ctrl-C stops them all.
+    A batch of one is a plain fit: the same computation, without vmap's overhead.
     """
     if len({structure_key(net) for net in nets}) > 1:
         raise ValueError("nets of different structures (layers, mode, combinator, batch "
                          "size, device, ...) cannot train in one batch; group them first.")
+    if len(nets) == 1:
+        try:
+            nets[0].fit(datasets[0], None)
+        except Exception as exc:  # kept, and reported for this model only
+            return [exc]
+        return [None]
     runs = [_Run(net, data) for net, data in zip(nets, datasets)]
     template, criterion = nets[0].module_, nets[0].criterion_
     names = [name for name, _ in template.named_parameters()]

@@ -19,6 +19,7 @@ from sklearn.utils.validation import _check_method_params
 
 from ._base import BaseLadder
 from ._batched import batch_groups, fit_batched
+from ._unlabeled import unlabeled_targets
 from .model_selection import LabeledStratifiedKFold, _LabeledScorer
 
 __all__ = ["LadderGridSearchCV"]
@@ -40,7 +41,9 @@ class LadderGridSearchCV(GridSearchCV):
     the device's memory are split into chunks.
 
     Unlabeled rows are never scored: every scorer is wrapped by
-    :func:`~sklearn_ladder.model_selection.labeled_scorer`.
+    :func:`~sklearn_ladder.model_selection.labeled_scorer`. ``predict``,
+    ``predict_proba``, ``score``, ``transform`` and the other methods are
+    ``GridSearchCV``'s: they use ``best_estimator_``.
 
     Parameters
     ----------
@@ -57,9 +60,10 @@ class LadderGridSearchCV(GridSearchCV):
     refit : bool, str or callable, default=True
         As for :class:`~sklearn.model_selection.GridSearchCV` (the refit is a plain fit).
     cv : int, cross-validation generator or iterable, default=None
-        None: 5 folds, :class:`~sklearn_ladder.model_selection.LabeledStratifiedKFold` for
-        a classifier (unlabeled rows always trained on, never tested), ``KFold`` for a
-        regressor. An int sets the number of folds of the same splitters.
+        None: 5 folds of the labeled rows, every unlabeled row always trained on and never
+        tested (:class:`~sklearn_ladder.model_selection.LabeledStratifiedKFold` for a
+        classifier; consecutive folds of the labeled rows, as ``KFold``, for a regressor).
+        An int sets the number of folds.
     verbose : int, default=0
         Prints the number of fits and batches.
     pre_dispatch : int or str, default="2*n_jobs"
@@ -130,11 +134,17 @@ refit_time_, multimetric_
         return scorers, True
 
     def _splits(self, X, y) -> list:
+        """The (train, test) splits; by default the labeled rows are split (stratified
+        for a classifier) and every unlabeled row is always trained on."""
         cv = self.cv
         if cv is None or isinstance(cv, Integral):
             n_splits = 5 if cv is None else cv
-            cv = (LabeledStratifiedKFold(n_splits) if is_classifier(self.estimator)
-                  else KFold(n_splits))
+            if is_classifier(self.estimator):
+                cv = LabeledStratifiedKFold(n_splits)
+            else:
+                labeled = np.flatnonzero(~unlabeled_targets(np.asarray(y, dtype=float)))
+                folds = [labeled[test] for _, test in KFold(n_splits).split(labeled)]
+                return list(LabeledStratifiedKFold._train_test(len(y), folds))
         return list(check_cv(cv, y, classifier=is_classifier(self.estimator)).split(X, y))
 
     @_fit_context(prefer_skip_nested_validation=False)
