@@ -19,8 +19,9 @@ from sklearn.utils.validation import _check_method_params
 
 from ._base import BaseLadder
 from ._batched import batch_groups, fit_batched
+from ._scoring import _LabeledScorer
+from ._split import LabeledStratifiedKFold
 from ._unlabeled import unlabeled_targets
-from .model_selection import LabeledStratifiedKFold, _LabeledScorer
 
 __all__ = ["LadderGridSearchCV"]
 

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import GridSearchCV
 
@@ -247,3 +248,18 @@ def test_regressor_search_in_parallel_chunks_matches_grid_search_cv():
     assert batched.best_params_ == plain.best_params_
     np.testing.assert_allclose(batched.cv_results_["mean_test_score"],
                                plain.cv_results_["mean_test_score"], atol=0.02)
+
+
+def test_batches_in_worker_processes_reproduce_the_sequential_search(grid_search_data):
+    """n_jobs sends batches to joblib's workers (here loky's processes; a Dask or Ray
+    cluster is the same protocol): the same fits, the same scores."""
+    import joblib
+
+    X, y = grid_search_data
+    search = LadderGridSearchCV(LadderClassifier(layers=[20], max_epochs=2, random_state=0),
+                                GRID, cv=2, max_models=2)
+    sequential = search.fit(X, y).cv_results_["mean_test_score"]
+    with joblib.parallel_backend("loky"):
+        parallel = clone(search).set_params(n_jobs=2).fit(X, y)
+    assert parallel.n_batches_ == 4
+    np.testing.assert_array_equal(parallel.cv_results_["mean_test_score"], sequential)
