@@ -143,9 +143,11 @@ def _fit_score(name: str, model, split, task: str) -> float:
     return float(100 * np.mean(model.predict(X_test) != y_test))
 
 
-def run(task: str, datasets: dict, seeds, data_home, only=None, log=None) -> list[dict]:
-    """Every (data set, label count, seed, method) run; each is also appended to ``log``
-    (JSON lines) as it ends, so that a stopped run keeps what it measured."""
+def run(task: str, datasets: dict, seeds, data_home, only=None, log=None,
+        labels=None) -> list[dict]:
+    """Every (data set, label count, seed, method) run (only the data sets ``only`` and
+    label counts ``labels`` when given); each is also appended to ``log`` (JSON lines) as
+    it ends, so that a stopped run keeps what it measured."""
     runs = []
     make_models = classifiers if task == "classification" else regressors
     for dataset, (loader, label_counts) in datasets.items():
@@ -156,6 +158,7 @@ def run(task: str, datasets: dict, seeds, data_home, only=None, log=None) -> lis
         except FileNotFoundError as exc:
             print(f"skipping {dataset}: {exc}", flush=True)
             continue
+        label_counts = [n for n in label_counts if not labels or n in labels]
         for n_labels, seed in ((n, s) for n in label_counts for s in seeds):
             split = _split(np.asarray(X, dtype=np.float64), np.asarray(y), n_labels, seed,
                            task)
@@ -267,6 +270,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--only", nargs="+", default=None, help="data set names to run")
+    parser.add_argument("--labels", nargs="+", type=int, default=None,
+                        help="label counts to run (per class, or rows for regression)")
     parser.add_argument("--task", choices=["classification", "regression", "both"],
                         default="both")
     parser.add_argument("--data-home", default=os.environ.get("SKLEARN_LADDER_DATA"))
@@ -285,9 +290,10 @@ def main(argv=None) -> int:
         log = args.output / "datasets-runs.jsonl"
         if args.task in ("classification", "both"):
             runs += run("classification", CLASSIFICATION, args.seeds, args.data_home,
-                        args.only, log)
+                        args.only, log, args.labels)
         if args.task in ("regression", "both"):
-            runs += run("regression", REGRESSION, args.seeds, args.data_home, args.only, log)
+            runs += run("regression", REGRESSION, args.seeds, args.data_home, args.only, log,
+                        args.labels)
         wall, info = time.perf_counter() - start, machine_info()
     rows = summarize(runs)
     args.output.mkdir(parents=True, exist_ok=True)

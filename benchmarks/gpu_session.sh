@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The GPU measurements still open in issues 14 and 15, for a session lent a GPU machine
+# (the device tool's `run`; see /work/.library/device/). Not run on a GPU yet.
+#
+# Here, once per checkout (downloads skorch's wheel, which the GPU image lacks, and copies
+# MNIST into the repository, both ignored by git, so that `carry` takes them along):
+#     bash benchmarks/gpu_session.sh prepare
+# Then one device call per step, each with carry [".whl", ".data"], e.g.
+#     bash benchmarks/gpu_session.sh tests      # python -m pytest -m cuda
+#     bash benchmarks/gpu_session.sh speed      # speed.py and batched.py on the GPU
+#     bash benchmarks/gpu_session.sh table 0 1 2 3 4 -- full-100 bottom-100
+# Results go to $OUT (the device tool brings them back); copy them into
+# benchmarks/results/ here. Each step must end within the tool's 10-minute limit: run
+# `speed` first, and size the `table` calls (settings x seeds) from its ms per update.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+prepare() {
+    local exclude
+    exclude="$(git rev-parse --git-dir)/info/exclude"
+    mkdir -p "$(dirname "$exclude")" && touch "$exclude"
+    grep -qx '/.whl/' "$exclude" || echo /.whl/ >> "$exclude"
+    grep -qx '/.data/' "$exclude" || echo /.data/ >> "$exclude"
+    python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 \
+        --implementation cp --platform manylinux2014_x86_64 -d .whl \
+        "skorch==$(python3 -c 'import skorch; print(skorch.__version__)')"
+    mkdir -p .data/mnist
+    cp "${SKLEARN_LADDER_DATA:-../shared/data/mnist}"/*-ubyte.gz .data/mnist/
+}
+
+on_device() {
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .whl/*.whl
+    export PYTHONPATH="/tmp/site:$PWD:$PWD/benchmarks" PYTHONUNBUFFERED=1
+    export SKLEARN_LADDER_DATA="$PWD/.data/mnist" OUT="${OUT:-/tmp/out}"
+    mkdir -p "$OUT"
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.csv"
+}
+
+case "${1:-}" in
+    prepare) prepare ;;
+    tests)
+        on_device
+        python3 -m pytest -m cuda -p no:cacheprovider -rA 2>&1 | tee "$OUT/cuda-tests.log" ;;
+    speed)
+        on_device
+        python3 benchmarks/speed.py --device cuda --output "$OUT/speed-cuda"
+        python3 benchmarks/batched.py --device cuda --models 1 4 16 \
+            --output "$OUT/batched-cuda" ;;
+    table)
+        on_device
+        shift
+        seeds=()
+        while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do seeds+=("$1"); shift; done
+        shift
+        python3 benchmarks/reproduce.py --device cuda --batched --seeds "${seeds[@]}" \
+            --settings "$@" --output "$OUT/paper-schedule-cuda" ;;
+    *)
+        echo "usage: $0 prepare | tests | speed | table SEED... -- SETTING..." >&2
+        exit 2 ;;
+esac
