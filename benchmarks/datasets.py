@@ -7,7 +7,9 @@ unlabeled), features scaled to [0, 1] by a ``MinMaxScaler`` fitted on all traini
 (as a user's pipeline would), then every method fitted on the same rows and scored on the
 same test rows. Regression problems mark unlabeled targets with NaN and score R².
 
-Classification methods: the ladder with its defaults, the ladder's encoder trained alone
+Classification methods: the ladder with its defaults, with ``--grid`` also the ladder
+tuned by ``LadderGridSearchCV`` (λ scaled by 1, 0.1, 0.01 or no decoder, × σ 0.15, 0.3:
+24 fits trained as 2 batches, then the refit), the ladder's encoder trained alone
 (``mode="supervised"``), ``LabelSpreading`` (kNN), ``SelfTrainingClassifier`` around an
 RBF ``SVC`` and around ``HistGradientBoostingClassifier``, and an ``MLPClassifier`` on the
 labeled rows. Regression: ``LadderRegressor`` with its defaults, its encoder alone, and
@@ -19,6 +21,7 @@ wall time per method) and ``datasets.png``.
 Example::
 
     python benchmarks/datasets.py --seeds 0 1 2 --output benchmarks/results/datasets
+    python benchmarks/datasets.py --device cuda --grid --only wine --output wine-gpu
 """
 
 import argparse
@@ -50,8 +53,10 @@ from sklearn.svm import SVC
 
 from sklearn_ladder import LadderClassifier, LadderRegressor
 from sklearn_ladder.datasets import load_mnist, mask_labels
+from sklearn_ladder.model_selection import LadderGridSearchCV
 
 LADDER = "ladder (defaults)"
+LADDER_GRID = "ladder (λ × σ grid, 3-fold CV)"
 ENCODER = "ladder encoder alone"
 
 
@@ -92,10 +97,24 @@ REGRESSION = {
 }
 
 
-def classifiers(seed: int) -> dict:
+def ladder_grid(ladder) -> LadderGridSearchCV:
+    """The ladder tuned by 3-fold cross-validation on the labeled rows, over λ (the
+    defaults scaled by 1, 0.1 and 0.01, or no decoder at all) and σ (0.15 or 0.3)."""
+    n_layers = len(ladder.layers) + 1  # dense hidden layers, then the output layer
+    paper = np.array([1000.0, 10.0] + [0.1] * (n_layers - 1))  # the default λ pattern
+    noise = [0.15, 0.3]
+    grid = [{"denoising_costs": [list(paper * scale) for scale in (1.0, 0.1, 0.01)],
+             "noise_std": noise},
+            {"mode": ["supervised"], "noise_std": noise}]
+    return LadderGridSearchCV(ladder, grid, cv=3)
+
+
+def classifiers(seed: int, device: str = "cpu", grid: bool = False) -> dict:
+    tuned = {LADDER_GRID: ladder_grid(LadderClassifier(random_state=seed, device=device))}
     return {
-        LADDER: LadderClassifier(random_state=seed),
-        ENCODER: LadderClassifier(mode="supervised", random_state=seed),
+        LADDER: LadderClassifier(random_state=seed, device=device),
+        **(tuned if grid else {}),
+        ENCODER: LadderClassifier(mode="supervised", random_state=seed, device=device),
         "LabelSpreading (kNN)": LabelSpreading(kernel="knn", n_neighbors=7),
         "SelfTraining (SVC)": SelfTrainingClassifier(SVC(probability=True,
                                                          random_state=seed)),
@@ -105,10 +124,12 @@ def classifiers(seed: int) -> dict:
     }
 
 
-def regressors(seed: int) -> dict:
+def regressors(seed: int, device: str = "cpu", grid: bool = False) -> dict:
+    tuned = {LADDER_GRID: ladder_grid(LadderRegressor(random_state=seed, device=device))}
     return {
-        LADDER: LadderRegressor(random_state=seed),
-        ENCODER: LadderRegressor(mode="supervised", random_state=seed),
+        LADDER: LadderRegressor(random_state=seed, device=device),
+        **(tuned if grid else {}),
+        ENCODER: LadderRegressor(mode="supervised", random_state=seed, device=device),
         "MLP (labeled rows)": MLPRegressor(max_iter=2000, random_state=seed),
         "HGB (labeled rows)": HistGradientBoostingRegressor(random_state=seed),
     }
@@ -144,10 +165,11 @@ def _fit_score(name: str, model, split, task: str) -> float:
 
 
 def run(task: str, datasets: dict, seeds, data_home, only=None, log=None,
-        labels=None) -> list[dict]:
+        labels=None, **options) -> list[dict]:
     """Every (data set, label count, seed, method) run (only the data sets ``only`` and
-    label counts ``labels`` when given); each is also appended to ``log`` (JSON lines) as
-    it ends, so that a stopped run keeps what it measured."""
+    label counts ``labels`` when given; ``options``, the ladders' ``device`` and ``grid``,
+    go to the method tables); each is also appended to ``log`` (JSON lines) as it ends, so
+    that a stopped run keeps what it measured."""
     runs = []
     make_models = classifiers if task == "classification" else regressors
     for dataset, (loader, label_counts) in datasets.items():
@@ -162,7 +184,7 @@ def run(task: str, datasets: dict, seeds, data_home, only=None, log=None,
         for n_labels, seed in ((n, s) for n in label_counts for s in seeds):
             split = _split(np.asarray(X, dtype=np.float64), np.asarray(y), n_labels, seed,
                            task)
-            for name, model in make_models(seed).items():
+            for name, model in make_models(seed, **options).items():
                 start = time.perf_counter()
                 score = _fit_score(name, model, split, task)
                 runs.append({"task": task, "dataset": dataset, "labels": n_labels,
@@ -270,6 +292,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--only", nargs="+", default=None, help="data set names to run")
+    parser.add_argument("--device", default="cpu", help="the ladders' device")
+    parser.add_argument("--grid", action="store_true",
+                        help="also the ladder tuned by LadderGridSearchCV (24 fits per run)")
     parser.add_argument("--labels", nargs="+", type=int, default=None,
                         help="label counts to run (per class, or rows for regression)")
     parser.add_argument("--task", choices=["classification", "regression", "both"],
@@ -288,12 +313,13 @@ def main(argv=None) -> int:
     else:
         args.output.mkdir(parents=True, exist_ok=True)
         log = args.output / "datasets-runs.jsonl"
+        options = {"device": args.device, "grid": args.grid}
         if args.task in ("classification", "both"):
             runs += run("classification", CLASSIFICATION, args.seeds, args.data_home,
-                        args.only, log, args.labels)
+                        args.only, log, args.labels, **options)
         if args.task in ("regression", "both"):
             runs += run("regression", REGRESSION, args.seeds, args.data_home, args.only, log,
-                        args.labels)
+                        args.labels, **options)
         wall, info = time.perf_counter() - start, machine_info()
     rows = summarize(runs)
     args.output.mkdir(parents=True, exist_ok=True)

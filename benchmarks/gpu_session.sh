@@ -9,6 +9,7 @@
 #     bash benchmarks/gpu_session.sh tests      # python -m pytest -m cuda
 #     bash benchmarks/gpu_session.sh speed      # speed.py and batched.py on the GPU
 #     bash benchmarks/gpu_session.sh table 0 1 2 3 4 -- full-100 bottom-100
+#     bash benchmarks/gpu_session.sh datasets --only wine   # issue 16's λ × σ grid row
 # Results go to $OUT (the device tool brings them back); copy them into
 # benchmarks/results/ here. Each step must end within the tool's 10-minute limit: run
 # `speed` first, and size the `table` calls (settings x seeds) from its ms per update.
@@ -55,7 +56,12 @@ case "${1:-}" in
         shift
         python3 benchmarks/reproduce.py --device cuda --batched --seeds "${seeds[@]}" \
             --settings "$@" --output "$OUT/paper-schedule-cuda" ;;
+    datasets)
+        on_device
+        shift
+        python3 benchmarks/datasets.py --device cuda --grid "$@" --output "$OUT/datasets-gpu" ;;
     *)
-        echo "usage: $0 prepare | tests | speed | table SEED... -- SETTING..." >&2
+        echo "usage: $0 prepare | tests | speed | table SEED... -- SETTING... |" \
+             "datasets [datasets.py options, e.g. --only wine]" >&2
         exit 2 ;;
 esac

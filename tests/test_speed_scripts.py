@@ -46,12 +46,15 @@ def test_onednn_bf16_reports_every_product_and_whether_it_rounded(tmp_path, monk
 
 def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
     import datasets
+    from sklearn.base import clone
     from sklearn.semi_supervised import LabelSpreading
 
     from sklearn_ladder import LadderClassifier
 
-    def fast(seed):
-        return {datasets.LADDER: LadderClassifier([8], max_iter=20, random_state=seed),
+    def fast(seed, device, grid):
+        ladder = LadderClassifier([8], max_iter=20, random_state=seed, device=device)
+        return {datasets.LADDER: ladder,
+                **({datasets.LADDER_GRID: datasets.ladder_grid(clone(ladder))} if grid else {}),
                 datasets.ENCODER: LadderClassifier([8], max_iter=20, mode="supervised",
                                                    random_state=seed),
                 "LabelSpreading (kNN)": LabelSpreading(kernel="knn", n_neighbors=7)}
@@ -63,6 +66,12 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
     lines = (out / "datasets-runs.jsonl").read_text().splitlines()
     runs = [json.loads(line) for line in lines]
     assert len(runs) == 2 * 2 * 3  # label counts × seeds × methods
+    tuned = tmp_path / "grid"
+    assert datasets.main(["--task", "classification", "--only", "wine", "--seeds", "0",
+                          "--labels", "3", "--grid", "--output", str(tuned)]) == 0
+    grid_runs = json.loads((tuned / "datasets.json").read_text())["runs"]
+    assert [r["method"] for r in grid_runs] == [datasets.LADDER, datasets.LADDER_GRID,
+                                                datasets.ENCODER, "LabelSpreading (kNN)"]
     cells = json.loads((out / "datasets.json").read_text())["cells"]
     assert [(c["dataset"], c["labels"]) for c in cells] == [("wine", 3), ("wine", 10)]
     merged = tmp_path / "merged"
