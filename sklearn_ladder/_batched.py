@@ -320,6 +320,29 @@ def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
         If a batch does not fit in the device's memory (pass a smaller ``max_models``).
     KeyboardInterrupt
         On Ctrl-C, which stops every fit; the estimators are then left as they were.
+
+    See Also
+    --------
+    sklearn_ladder.model_selection.LadderGridSearchCV : A grid search that fits its
+        candidates × folds this way.
+
+    Examples
+    --------
+    Three seeds and two noise levels of one ladder, fitted as one batch of six models:
+
+    >>> import numpy as np
+    >>> from sklearn_ladder import LadderClassifier, fit_batched
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(size=(300, 10))
+    >>> y = np.full(300, -1)
+    >>> y[:40] = (X[:40, 0] > 0.5).astype(int)   # 40 labeled rows, 260 unlabeled
+    >>> models = [LadderClassifier(layers=[20], noise_std=noise, max_epochs=2,
+    ...                            random_state=seed)
+    ...           for seed in range(3) for noise in (0.2, 0.3)]
+    >>> fit_batched(models, X, y)
+    [None, None, None, None, None, None]
+    >>> models[0].predict(X[:3]).shape
+    (3,)
     """
     if any(getattr(est, "warm_start", False) and hasattr(est, "net_") for est in estimators):
         raise ValueError("fit_batched fits anew; set warm_start=False (or fit the "

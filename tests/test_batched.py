@@ -263,3 +263,12 @@ def test_batches_in_worker_processes_reproduce_the_sequential_search(grid_search
         parallel = clone(search).set_params(n_jobs=2).fit(X, y)
     assert parallel.n_batches_ == 4
     np.testing.assert_array_equal(parallel.cv_results_["mean_test_score"], sequential)
+
+
+def test_grid_search_is_a_scikit_learn_estimator_with_max_models():
+    search = LadderGridSearchCV(LadderClassifier(), {"noise_std": [0.1]}, max_models=4)
+    assert clone(search).get_params()["max_models"] == 4
+    assert "max_models=4" in repr(search)
+    with pytest.raises(ValueError, match="max_models"):
+        LadderGridSearchCV(LadderClassifier(), {"noise_std": [0.1]}, max_models=0).fit(
+            np.zeros((4, 2)), np.array([0, 1, -1, -1]))
