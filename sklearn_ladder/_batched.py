@@ -122,7 +122,6 @@ class _Run:
             self.error, self.finished = exc, True
 
 
-
 def _stack_noise(noises: list) -> list:
     """Per layer, the models' noise stacked (zeros for a model without noise there), or
     None where no model has any."""
@@ -238,20 +237,23 @@ def _unstack(runs) -> None:
             run.net.notify("on_train_end", X=run.data, y=None)
 
 
-def _per_estimator(value, n: int, name: str) -> list:
-    """One array for every estimator, or a list with one per estimator."""
-    if isinstance(value, (list, tuple)):
-        if len(value) != n:
-            raise ValueError(f"{name} is a list of {len(value)} arrays for {n} estimators.")
-        return list(value)
-    return [value] * n
+def _per_estimator(value, n: int, name: str, ndim: int) -> list:
+    """One array for every estimator, or a list of arrays (objects with a ``shape`` of at
+    least ``ndim`` dimensions; a list of rows or labels is one array) one per estimator."""
+    arrays = isinstance(value, (list, tuple)) and len(value) > 0 and all(
+        hasattr(v, "shape") and len(v.shape) >= ndim for v in value)
+    if not arrays:
+        return [value] * n
+    if len(value) != n:
+        raise ValueError(f"{name} is a list of {len(value)} arrays for {n} estimators.")
+    return list(value)
 
 
 def _plan_all(estimators, X, y, sample_weight) -> list:
     n = len(estimators)
     return [estimator._plan_fit(X_k, y_k, w_k) for estimator, X_k, y_k, w_k in zip(
-        estimators, _per_estimator(X, n, "X"), _per_estimator(y, n, "y"),
-        _per_estimator(sample_weight, n, "sample_weight"))]
+        estimators, _per_estimator(X, n, "X", 2), _per_estimator(y, n, "y", 1),
+        _per_estimator(sample_weight, n, "sample_weight", 1))]
 
 
 def batch_groups(nets: list, n_rows: list, max_models: int | None = None) -> list[list[int]]:
@@ -293,12 +295,13 @@ def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
     ----------
     estimators : list of LadderClassifier or LadderRegressor
         Estimators to fit, in place (not warm-started: each fit starts anew).
-    X : array-like of shape (n_samples, n_features), or a list of them
-        The training rows of every estimator, or one array per estimator.
-    y : array-like of shape (n_samples,) or (n_samples, n_outputs), or a list of them
-        Targets, unlabeled rows marked as for ``fit``; or one per estimator.
-    sample_weight : array-like of shape (n_samples,), or a list of them, default=None
-        Weights of the labeled rows, as for ``fit``.
+    X : array-like of shape (n_samples, n_features), or a list of arrays
+        The training rows of every estimator, or a list of one array (or DataFrame) per
+        estimator (a list of lists is read as one X, its rows).
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs), or a list of arrays
+        Targets, unlabeled rows marked as for ``fit``; or one array per estimator.
+    sample_weight : array-like of shape (n_samples,), or a list of arrays, default=None
+        Weights of the labeled rows, as for ``fit``; or one array per estimator.
     max_models : int, default=None
         Most models per batch; None: as many as half the device's free memory holds
         (a batch that does not fit is split into several).

@@ -120,6 +120,9 @@ def test_invalid_estimators_are_refused_and_left_untouched(digits_50_labels):
     assert not hasattr(fine, "n_features_in_")
     with pytest.raises(ValueError, match="3 arrays for 2 estimators"):
         fit_batched([fine, fine], [X] * 3, y)
+    # Plain lists are one data set (rows, labels), not one per estimator.
+    two = [LadderClassifier(**SMALL, random_state=k) for k in range(2)]
+    assert fit_batched(two, X[:200].tolist(), y[:200].tolist()) == [None, None]
     fitted = LadderClassifier(**SMALL, warm_start=True).fit(X, y)
     with pytest.raises(ValueError, match="warm_start"):
         fit_batched([fitted], X, y)
