@@ -143,14 +143,21 @@ def _stack_batches(batches: list):
                               for w in weights])
 
 
-def _batched_terms(template, criterion):
-    """``(params, λ, x, y, weight, noise) -> (cost terms, logits)`` of K models at once."""
+def _batched_terms(template, criterion, fp32_precision: str):
+    """``(in_dims, params, λ, x, y, weight, noise) -> (cost terms, logits)`` of K models
+    at once, their gradients computed (oneDNN's precision set as in a single update)."""
 
     def terms(params, lambdas, x, y, weight, noise):
         output = functional_call(template, params, (x,), {"noise": noise})
         return criterion.terms(output, y, weight, lambdas), output.logits
 
-    return terms
+    def forward_backward(in_dims, *args):
+        with onednn_fp32_precision(fp32_precision):
+            cost_terms, logits = vmap(terms, in_dims=in_dims)(*args)
+            cost_terms.sum().backward()
+        return cost_terms.detach(), logits.detach()
+
+    return forward_backward
 
 
 def train_batched(nets: list, datasets: list) -> list:
@@ -180,8 +187,8 @@ def train_batched(nets: list, datasets: list) -> list:
         for name, parameter in zip(names, parameters):
             parameter.data = params[name].detach()[k]
     lambdas = torch.stack([net.criterion_.lambdas for net in nets])
-    terms_fn = _batched_terms(template, criterion)
-    with _SigintRecorder() as sigint, onednn_fp32_precision(nets[0].fp32_precision):
+    terms_fn = _batched_terms(template, criterion, nets[0].fp32_precision)
+    with _SigintRecorder() as sigint:
         try:
             while not all(run.finished for run in runs):
                 template.train()  # a callback may have evaluated the first model
@@ -210,12 +217,10 @@ def _update(runs, params, views, lambdas, terms_fn) -> None:
                                    run.net.module_.noise_generator, x.dtype, x.device)
         if not run.finished else [None] * len(run.net.module_.shapes) for run in runs])
     in_dims = (0, 0, 0, 0, None if weight is None else 0, 0)
-    terms, logits = vmap(terms_fn, in_dims=in_dims)(params, lambdas, x, y, weight, noise)
-    terms.sum().backward()
+    terms, logits = terms_fn(in_dims, params, lambdas, x, y, weight, noise)
     grads = [params[name].grad for name in params]
     for name in params:
         params[name].grad = None
-    terms = terms.detach()
     for k, run in enumerate(runs):
         if run.finished:
             continue
@@ -223,8 +228,7 @@ def _update(runs, params, views, lambdas, terms_fn) -> None:
             parameter.grad = grad[k]
         run.net.optimizer_.step()
         run.net.optimizer_.zero_grad(set_to_none=True)
-        run.end_batch({"loss": terms[k].sum(), "y_pred": logits[k].detach(),
-                       "cost_terms": terms[k]})
+        run.end_batch({"loss": terms[k].sum(), "y_pred": logits[k], "cost_terms": terms[k]})
 
 
 def _unstack(runs) -> None:
@@ -237,11 +241,13 @@ def _unstack(runs) -> None:
             run.net.notify("on_train_end", X=run.data, y=None)
 
 
-def _per_estimator(value, n: int, name: str, ndim: int) -> list:
+def _per_estimator(value, n: int, name: str, ndim: int, none: bool = False) -> list:
     """One array for every estimator, or a list of arrays (objects with a ``shape`` of at
-    least ``ndim`` dimensions; a list of rows or labels is one array) one per estimator."""
+    least ``ndim`` dimensions, or None where ``none``; a list of rows or labels is one
+    array) one per estimator."""
     arrays = isinstance(value, (list, tuple)) and len(value) > 0 and all(
-        hasattr(v, "shape") and len(v.shape) >= ndim for v in value)
+        (none and v is None) or (hasattr(v, "shape") and len(v.shape) >= ndim)
+        for v in value)
     if not arrays:
         return [value] * n
     if len(value) != n:
@@ -253,7 +259,7 @@ def _plan_all(estimators, X, y, sample_weight) -> list:
     n = len(estimators)
     return [estimator._plan_fit(X_k, y_k, w_k) for estimator, X_k, y_k, w_k in zip(
         estimators, _per_estimator(X, n, "X", 2), _per_estimator(y, n, "y", 1),
-        _per_estimator(sample_weight, n, "sample_weight", 1))]
+        _per_estimator(sample_weight, n, "sample_weight", 1, none=True))]
 
 
 def batch_groups(nets: list, n_rows: list, max_models: int | None = None) -> list[list[int]]:
@@ -301,7 +307,7 @@ def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
     y : array-like of shape (n_samples,) or (n_samples, n_outputs), or a list of arrays
         Targets, unlabeled rows marked as for ``fit``; or one array per estimator.
     sample_weight : array-like of shape (n_samples,), or a list of arrays, default=None
-        Weights of the labeled rows, as for ``fit``; or one array per estimator.
+        Weights of the labeled rows, as for ``fit``; or one array (or None) per estimator.
     max_models : int, default=None
         Most models per batch; None: as many as half the device's free memory holds
         (a batch that does not fit is split into several).

@@ -98,6 +98,17 @@ def test_regressors_and_early_stopping_in_a_batch():
     np.testing.assert_allclose(batched[1].predict(X), separate[1].predict(X), atol=1e-4)
 
 
+def test_weighted_and_unweighted_models_in_one_batch(digits_50_labels):
+    X, y = digits_50_labels
+    make = [dict(class_weight="balanced", random_state=0), dict(random_state=1)]
+    weights = np.where(np.arange(len(y)) % 3 == 0, 2.0, 1.0)
+    separate = [LadderClassifier(**SMALL, **m).fit(X, y, sample_weight=weights)
+                for m in make]
+    batched = [LadderClassifier(**SMALL, **m) for m in make]
+    fit_batched(batched, X, y, sample_weight=weights)
+    _assert_same_fits(separate, batched)
+
+
 def test_a_diverging_model_fails_alone(digits_50_labels):
     X, y = digits_50_labels
     good = LadderClassifier(**SMALL, random_state=0)
