@@ -96,3 +96,22 @@ def test_datasets_summary_counts_wins_within_one_std():
                                  [5, 5]) + runs("other", [9, 9]))
     assert cell["best"] == datasets.ENCODER and cell["ladder_best_or_within_std"]
     assert not cell["ladder_not_worse_than_encoder"]  # 6.5 ± 2.1 against 5: within, worse
+
+
+def test_lambda_scaling_rules_and_summary(tmp_path):
+    import lambda_scaling
+
+    assert lambda_scaling.scaled_costs("lambda0", 784) == list(lambda_scaling.PAPER)
+    assert lambda_scaling.scaled_costs("lambda0", 392)[:2] == [500.0, 10.0]
+    assert lambda_scaling.scaled_costs("all", 78.4)[:2] == [100.0, 1.0]
+    log = tmp_path / "lambda-scaling-runs.jsonl"
+    log.write_text("\n".join(json.dumps({"dataset": "wine", "labels": 3, "seed": s,
+                                         "rule": rule, "score": score})
+                             for s, rule, score in [(0, "lambda0", 10.0), (0, "all", 6.0),
+                                                    (1, "lambda0", 12.0), (1, "all", 8.0)]))
+    base = tmp_path / "datasets.json"
+    base.write_text(json.dumps({"runs": [
+        {"dataset": "wine", "labels": 3, "seed": s, "method": m, "score": v}
+        for s in (0, 1) for m, v in (("ladder (defaults)", 13.0), ("ladder encoder alone", 7.0))]}))
+    assert "| wine | 3 | [0, 1] | 11.00 | 7.00 | 13.00 | 7.00 |" in lambda_scaling.summarize(
+        log, base)
