@@ -58,38 +58,31 @@ class _BatchNormWithLastGroupStatistics(torch.autograd.Function):
 
     The batch-norm kernel computes these statistics anyway; differentiating them here
     costs a few operations on one group, where recomputing them would cost a graph of its own.
+    Outside vmap only: the batched trainer normalises with :func:`_plain_batch_norm`.
     """
 
-    # vmap (the batched trainer) runs forward and backward per model, as written.
-    generate_vmap_rule = True
-
     @staticmethod
-    def forward(z, channels):
+    def forward(ctx, z, channels):
         out, mean, inv_std = torch.ops.aten.native_batch_norm(
             z, None, None, None, None, True, 0.0, BN_EPS)
-        return out, mean[-channels:], inv_std[-channels:], mean, inv_std
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        z, channels = inputs
-        ctx.save_for_backward(z, output[3], output[4])
+        ctx.save_for_backward(z, mean, inv_std)
         ctx.channels = channels
-        ctx.mark_non_differentiable(output[3], output[4])
+        return out, mean[-channels:], inv_std[-channels:]
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_out, grad_mean, grad_inv_std, _grad_all_means, _grad_all_inv_stds):
+    def backward(ctx, grad_out, grad_mean, grad_inv_std):
         z, mean, inv_std = ctx.saved_tensors
         grad_z = torch.ops.aten.native_batch_norm_backward(
             grad_out, z, None, None, None, mean, inv_std, True, BN_EPS, [True, False, False])[0]
         c = ctx.channels
         n = z.numel() // z.shape[1]
         shape = (1, c) + (1,) * (z.ndim - 2)
+        last = grad_z[:, -c:]
         # ∂mean/∂z_i = 1/n and ∂(var + eps)^(-1/2)/∂z_i = -inv_std³ (z_i - mean) / n.
+        last.add_((grad_mean / n).view(shape))
         scale = (grad_inv_std * inv_std[-c:].pow(3)).view(shape)
-        grad_z[:, -c:].add_(torch.addcmul((grad_mean / n).view(shape),
-                                          z[:, -c:] - mean[-c:].view(shape), scale,
-                                          value=-1.0 / n))
+        last.addcmul_(z[:, -c:] - mean[-c:].view(shape), scale, value=-1.0 / n)
         return grad_z, None
 
 
@@ -125,8 +118,7 @@ def _batch_normalize_groups_with_statistics(z: torch.Tensor):
         out, mean, inv_std = _plain_batch_norm(z.flatten(1, 2))
         mean, inv_std = mean[-channels:], inv_std[-channels:]
     else:
-        out, mean, inv_std, _, _ = _BatchNormWithLastGroupStatistics.apply(z.flatten(1, 2),
-                                                                            channels)
+        out, mean, inv_std = _BatchNormWithLastGroupStatistics.apply(z.flatten(1, 2), channels)
     shape = (1, channels) + (1,) * (z.ndim - 3)
     return out.view_as(z), mean.view(shape), inv_std.view(shape)
 

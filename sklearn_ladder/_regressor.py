@@ -92,9 +92,8 @@ class LadderRegressor(RegressorMixin, BaseLadder):
     def _held_out_score(outputs: np.ndarray, y: np.ndarray) -> float:
         return float(r2_score(y, outputs))
 
-    @staticmethod
-    def _score_above_chance(outputs: np.ndarray, y: np.ndarray) -> float:
-        return float(r2_score(y, outputs))  # 0 for predicting the mean
+    # R² is already 0 for predictions that ignore X (the mean).
+    _score_above_chance = _held_out_score
 
     def predict(self, X) -> np.ndarray:
         """Predicted targets, from the clean encoder with the test-time statistics.
