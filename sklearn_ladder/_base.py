@@ -351,9 +351,13 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         try:
             return self._fit(X, y, sample_weight)
         except Exception:
-            self.__dict__.clear()
-            self.__dict__.update(state)
+            self._restore_state(state)
             raise
+
+    def _restore_state(self, state: dict) -> None:
+        """Put the estimator back as it was (its ``__dict__``) before a failed fit."""
+        self.__dict__.clear()
+        self.__dict__.update(state)
 
     def _fit(self, X, y, sample_weight):
         self._train(self._plan_fit(X, y, sample_weight))

@@ -15,7 +15,6 @@ The nets' modules hold views of the stacked parameters while training, so callba
 each module gets its own copy, and each optimiser holds the Adam state of a fit of its own.
 """
 
-import copy
 import os
 
 import torch
@@ -272,18 +271,12 @@ def batch_groups(nets: list, n_rows: list, max_models: int | None = None) -> lis
     chunks = []
     for members in groups.values():
         size = max_models
-        if size is None:
-            probe = copy.copy(nets[members[0]]).initialize()
-            size = models_per_batch(probe, n_rows[members[0]])
+        if size is None:  # the group's first net, initialised as its training would
+            first = nets[members[0]]
+            size = models_per_batch(first if first.initialized_ else first.initialize(),
+                                    n_rows[members[0]])
         chunks += [members[i:i + size] for i in range(0, len(members), size)]
     return chunks
-
-
-def _restore(estimators: list, states: list) -> None:
-    """Put estimators back as they were before a failed fit."""
-    for estimator, state in zip(estimators, states):
-        estimator.__dict__.clear()
-        estimator.__dict__.update(state)
 
 
 def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
@@ -360,7 +353,8 @@ def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
     try:
         plans = _plan_all(estimators, X, y, sample_weight)
     except Exception:
-        _restore(estimators, states)
+        for est, state in zip(estimators, states):
+            est._restore_state(state)
         raise
     errors = [None] * len(estimators)
     try:
@@ -371,13 +365,14 @@ def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
             for i, error in zip(group, group_errors):
                 errors[i] = error
     except BaseException:  # out of memory, Ctrl-C: no estimator is left half fitted
-        _restore(estimators, states)
+        for est, state in zip(estimators, states):
+            est._restore_state(state)
         raise
-    for est, plan, error in zip(estimators, plans, errors):
+    for est, plan, state, error in zip(estimators, plans, states, errors):
         if error is None:
             est._finish_fit(plan)
-    _restore([est for est, error in zip(estimators, errors) if error is not None],
-             [state for state, error in zip(states, errors) if error is not None])
+        else:
+            est._restore_state(state)
     if raise_errors and (first := next((e for e in errors if e is not None), None)):
         raise first
     return errors

@@ -193,11 +193,15 @@ refit_time_, multimetric_
 
     def _evaluate(self, X, y, sample_weight, tasks, scorers, multimetric) -> list:
         """The ``_fit_and_score`` results of every task, trained in batches."""
-        plans = [clone(self.estimator).set_params(**clone(candidate, safe=False))._plan_fit(
-                 *_rows(X, y, sample_weight, train)) for candidate, train, _ in tasks]
-        chunks = batch_groups([plan.net for plan in plans], [len(plan.data) for plan in plans],
-                              self.max_models)
-        del plans  # their data: each batch makes its own where it trains
+        # Only the planned nets and row counts are kept, not each plan's copy of its rows:
+        # a batch plans its fits again where it trains.
+        nets, n_rows = [], []
+        for candidate, train, _ in tasks:
+            plan = _with_params(self.estimator, candidate)._plan_fit(
+                *_rows(X, y, sample_weight, train))
+            nets.append(plan.net)
+            n_rows.append(len(plan.data))
+        chunks = batch_groups(nets, n_rows, self.max_models)
         self.n_batches_ = len(chunks)
         if self.verbose > 0:
             print(f"Fitting {self.n_splits_} folds for each of {len(tasks) // self.n_splits_} "
@@ -224,13 +228,18 @@ refit_time_, multimetric_
                     self.best_index_]
             self.best_params_ = self.cv_results_["params"][self.best_index_]
         if self.refit:
-            self.best_estimator_ = clone(self.estimator).set_params(
-                **clone(self.best_params_, safe=False))
+            self.best_estimator_ = _with_params(self.estimator, self.best_params_)
             start = time.perf_counter()
             self.best_estimator_.fit(X, y, **params)
             self.refit_time_ = time.perf_counter() - start
             if hasattr(self.best_estimator_, "feature_names_in_"):
                 self.feature_names_in_ = self.best_estimator_.feature_names_in_
+
+
+def _with_params(estimator, params: dict):
+    """A fresh copy of ``estimator`` with ``params``, cloned as GridSearchCV does (a
+    parameter may itself be an estimator)."""
+    return clone(estimator).set_params(**clone(params, safe=False))
 
 
 def _rows(X, y, sample_weight, rows) -> tuple:
@@ -248,8 +257,7 @@ def _fit_and_score_batch(estimator, X, y, sample_weight, tasks, scorers, multime
                          return_train_score, error_score, max_models) -> list:
     """Fit one batch of (candidate, train, test) tasks together and score each, as
     scikit-learn's ``_fit_and_score`` reports it; the batch's time is shared evenly."""
-    models = [clone(estimator).set_params(**clone(candidate, safe=False))
-              for candidate, _, _ in tasks]
+    models = [_with_params(estimator, candidate) for candidate, _, _ in tasks]
     rows = [_rows(X, y, sample_weight, train) for _, train, _ in tasks]
     start = time.perf_counter()
     errors = fit_batched(models, *map(list, zip(*rows)), max_models=max_models,

@@ -146,7 +146,7 @@ def test_batches_follow_the_free_memory_and_name_the_fix_when_it_runs_out(
     X, y = digits_50_labels
     models = [LadderClassifier(**SMALL, random_state=k) for k in range(3)]
     nets = [m._plan_fit(X, y, None).net for m in models]
-    per_model = batched._bytes_per_model(batched.copy.copy(nets[0]).initialize(), len(X))
+    per_model = batched._bytes_per_model(nets[0].initialize(), len(X))
     monkeypatch.setattr(batched, "_free_bytes", lambda device: 4.5 * per_model)
     assert batch_groups(nets, [len(X)] * 3) == [[0, 1], [2]]  # half the memory: 2 models
 
