@@ -52,6 +52,7 @@ from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from sklearn.svm import SVC
 
 from sklearn_ladder import LadderClassifier, LadderRegressor
+from sklearn_ladder._base import _default_denoising_costs
 from sklearn_ladder.datasets import load_mnist, mask_labels
 from sklearn_ladder.model_selection import LadderGridSearchCV
 
@@ -100,8 +101,8 @@ REGRESSION = {
 def ladder_grid(ladder) -> LadderGridSearchCV:
     """The ladder tuned by 3-fold cross-validation on the labeled rows, over λ (the
     defaults scaled by 1, 0.1 and 0.01, or no decoder at all) and σ (0.15 or 0.3)."""
-    n_layers = len(ladder.layers) + 1  # dense hidden layers, then the output layer
-    paper = np.array([1000.0, 10.0] + [0.1] * (n_layers - 1))  # the default λ pattern
+    # The estimator's own default λ, for its dense hidden layers and output layer.
+    paper = np.array(_default_denoising_costs("full", len(ladder.layers) + 1))
     noise = [0.15, 0.3]
     grid = [{"denoising_costs": [list(paper * scale) for scale in (1.0, 0.1, 0.01)],
              "noise_std": noise},

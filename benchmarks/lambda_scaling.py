@@ -29,8 +29,10 @@ import numpy as np
 from datasets import CLASSIFICATION, ENCODER, LADDER, REGRESSION, _fit_score, _split
 
 from sklearn_ladder import LadderClassifier, LadderRegressor
+from sklearn_ladder._base import _default_denoising_costs
 
-PAPER = np.array([1000.0, 10.0] + [0.1] * 5)  # the default five-hidden-layer network
+# The estimators' default λ for their default network (five hidden layers, then the output).
+PAPER = np.array(_default_denoising_costs("full", 6))
 RULES = ("lambda0", "all")
 
 
