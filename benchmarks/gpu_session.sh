@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The GPU measurements still open in issues 14 and 15, for a session lent a GPU machine
-# (the device tool's `run`; see /work/.library/device/). Not run on a GPU yet.
+# The GPU measurements of issues 14 and 15, for a session lent a GPU machine (the device
+# tool's `run`; see /work/.library/device/). The steps tests, speed and probe ran on an
+# H100 once (docs/benchmarks.md, "On a GPU"); the tables are still to run.
 #
 # Here, once per checkout (downloads skorch's wheel, which the GPU image lacks, and copies
 # MNIST into the repository, both ignored by git, so that `carry` takes them along):
@@ -8,6 +9,7 @@
 # Then one device call per step, each with carry [".whl", ".data"], e.g.
 #     bash benchmarks/gpu_session.sh tests      # python -m pytest -m cuda
 #     bash benchmarks/gpu_session.sh speed      # speed.py and batched.py on the GPU
+#     bash benchmarks/gpu_session.sh probe      # graph_probe.py: graphs outside skorch
 #     bash benchmarks/gpu_session.sh table 0 1 2 3 4 -- full-100 bottom-100
 #     bash benchmarks/gpu_session.sh datasets --only wine   # issue 16's λ × σ grid row
 # Results go to $OUT (the device tool brings them back); copy them into
@@ -43,6 +45,9 @@ case "${1:-}" in
     tests)
         on_device
         python3 -m pytest -m cuda -p no:cacheprovider -rA 2>&1 | tee "$OUT/cuda-tests.log" ;;
+    probe)
+        on_device
+        python3 benchmarks/graph_probe.py "$OUT/gpu-probe" ;;
     speed)
         on_device
         python3 benchmarks/speed.py --device cuda --output "$OUT/speed-cuda"
@@ -61,7 +66,7 @@ case "${1:-}" in
         shift
         python3 benchmarks/datasets.py --device cuda --grid "$@" --output "$OUT/datasets-gpu" ;;
     *)
-        echo "usage: $0 prepare | tests | speed | table SEED... -- SETTING... |" \
+        echo "usage: $0 prepare | tests | speed | probe | table SEED... -- SETTING... |" \
              "datasets [datasets.py options, e.g. --only wine]" >&2
         exit 2 ;;
 esac

@@ -181,16 +181,31 @@ def run_one(name: str, seed: int, epochs: int, data, device: str,
                    fp32_precision)
 
 
-def run_batched(name: str, seeds, epochs: int, data, device: str,
+def run_batched(pairs: list, epochs: int, data, device: str,
                 fp32_precision: str = "ieee") -> list[dict]:
-    """Train one setting with every seed as one batch of models (``fit_batched``); each
-    record gets the batch's wall time shared evenly, and ``batch_of`` its size."""
-    fits = [_classifier(name, seed, epochs, data, device, fp32_precision) for seed in seeds]
+    """Train the (setting, seed) pairs as one call of ``fit_batched`` (one batch per
+    structure on the CPU; on a GPU with graphed updates, all side by side); each record
+    gets the call's wall time shared evenly, and ``batch_of`` its size. A run that
+    diverged is recorded at chance-level error, with its error message."""
+    fits = [_classifier(name, seed, epochs, data, device, fp32_precision)
+            for name, seed in pairs]
     start = time.perf_counter()
-    fit_batched([clf for clf, _ in fits], data.X_train, [y for _, y in fits])
+    errors = fit_batched([clf for clf, _ in fits], data.X_train, [y for _, y in fits],
+                         raise_errors=False)
     wall = (time.perf_counter() - start) / len(fits)
-    return [_record(name, seed, epochs, clf, data, wall, device, fp32_precision, len(fits))
-            for seed, (clf, _) in zip(seeds, fits)]
+    records = []
+    for (name, seed), (clf, _), error in zip(pairs, fits, errors):
+        if error is None:
+            records.append(_record(name, seed, epochs, clf, data, wall, device,
+                                   fp32_precision, len(fits)))
+            continue
+        chance = 100.0 * (1 - 1 / len(np.unique(data.y_test)))
+        records.append({"setting": name, "seed": seed, "epochs": epochs,
+                        "n_labels": SETTINGS[name]["n_labels"] or len(data.y_train),
+                        "test_error": chance, "diverged": repr(error), "wall_time_s": wall,
+                        "fp32_precision": fp32_precision, "batch_of": len(fits),
+                        "machine": machine_info(device)})
+    return records
 
 
 def summarize(runs: list[dict]) -> list[dict]:
@@ -294,27 +309,25 @@ def run_benchmark(names, seeds, epochs, data_home, device, output: Path,
     """Run every (setting, seed), saving after each run (or each setting's batch of
     seeds, with ``batched``); return the summary rows."""
     path = output / "reproduce.json"
-    rows, datasets = [], {}
-    for name in names:
-        dataset = SETTINGS[name]["dataset"]
-        if dataset not in datasets:
-            try:
-                datasets[dataset] = load_data(dataset, data_home)
-            except FileNotFoundError as exc:
-                print(f"skipping {name}: {exc}", file=sys.stderr)
-                datasets[dataset] = None
-        data = datasets[dataset]
-        if data is None:
+    rows = []
+    for dataset in dict.fromkeys(SETTINGS[name]["dataset"] for name in names):
+        try:
+            data = load_data(dataset, data_home)
+        except FileNotFoundError as exc:
+            print(f"skipping {dataset}: {exc}", file=sys.stderr)
             continue
-        for group in [seeds] if batched else [[seed] for seed in seeds]:
-            print(f"[{time.strftime('%H:%M:%S')}] {name} seeds {group}, {epochs} epochs "
-                  f"on {device}{' (one batch)' if batched else ''}", flush=True)
-            records = (run_batched(name, group, epochs, data, device, fp32_precision)
-                       if batched else [run_one(name, group[0], epochs, data, device,
+        pairs = [(name, seed) for name in names if SETTINGS[name]["dataset"] == dataset
+                 for seed in seeds]
+        for group in [pairs] if batched else [[pair] for pair in pairs]:
+            print(f"[{time.strftime('%H:%M:%S')}] {len(group)} run(s) of {epochs} epochs on "
+                  f"{device}{' (one batch)' if batched else ''}: {group}", flush=True)
+            records = (run_batched(group, epochs, data, device, fp32_precision)
+                       if batched else [run_one(*group[0], epochs, data, device,
                                                 fp32_precision)])
             for record in records:
-                print(f"  -> seed {record['seed']}: test error {record['test_error']:.2f} % "
-                      f"in {record['wall_time_s']:.0f} s", flush=True)
+                print(f"  -> {record['setting']} seed {record['seed']}: test error "
+                      f"{record['test_error']:.2f} % in {record['wall_time_s']:.0f} s",
+                      flush=True)
             # Re-read: another process may have added runs to the same file meanwhile.
             runs = json.loads(path.read_text())["runs"] if path.exists() else []
             done = {(r["setting"], r["seed"], r["epochs"]) for r in records}
@@ -337,7 +350,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--batched", action="store_true",
-                        help="train all seeds of a setting as one batch (fit_batched)")
+                        help="train every (setting, seed) of a data set in one call of "
+                             "fit_batched")
     parser.add_argument("--list", action="store_true", help="list the settings and exit")
     parser.add_argument("--summarize", action="store_true",
                         help="only rewrite the table and plot from OUTPUT/reproduce.json")

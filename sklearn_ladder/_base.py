@@ -32,6 +32,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 
+from ._graph import GPU_UPDATES, resolve_gpu_update
 from ._training import HeldOutScore, LadderNet, RowData, updates_per_epoch
 from ._unlabeled import labeled_rows, mark_unlabeled
 from .combinators import COMBINATOR_NAMES
@@ -199,6 +200,7 @@ SHARED_PARAMETERS = {
     "lr_decay_start": 0.67,
     "device": "cpu",
     "fp32_precision": "ieee",
+    "gpu_update": "auto",
     "random_state": None,
     "verbose": 0,
     "warm_start": False,
@@ -265,6 +267,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         "lr_decay_start": [Interval(Real, 0, 1, closed="both")],
         "device": [str, torch.device],
         "fp32_precision": [StrOptions({"ieee", "bf16"})],
+        "gpu_update": [StrOptions(set(GPU_UPDATES))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -382,11 +385,14 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             "activation": self.activation, "output": self._output,
             "top_scale": self.top_scale,
         }
-        training = {"lr": self.learning_rate, "max_epochs": self._n_epochs(len(X)),
+        n_epochs = self._n_epochs(len(X))
+        n_updates = n_epochs * updates_per_epoch(len(X), self.batch_size)
+        training = {"lr": self.learning_rate, "max_epochs": n_epochs,
                     "batch_size": self.batch_size, "verbose": self.verbose,
                     "callbacks": callbacks, "device": device,
                     "callbacks__lr_schedule__decay_start": self.lr_decay_start,
-                    "fp32_precision": self.fp32_precision}
+                    "fp32_precision": self.fp32_precision,
+                    "gpu_update": resolve_gpu_update(self.gpu_update, device, n_updates)}
         if warm:
             self._check_warm_start(module_params)
             # If training fails, the net puts its weights, optimiser state and history

@@ -13,11 +13,18 @@ as its own fit (up to float rounding).
 The nets' modules hold views of the stacked parameters while training, so callbacks
 (early stopping, held-out scores) and optimisers act on the current weights; at the end
 each module gets its own copy, and each optimiser holds the Adam state of a fit of its own.
+
+On a GPU with graphed updates (``gpu_update``, see :mod:`._graph`) the nets instead run
+their own fits side by side, each in a thread and on a CUDA stream of its own: one
+launch per update leaves the host idle enough, and the GPU fills its multiprocessors with
+the models' kernels.
 """
 
 import os
+import threading
 
 import torch
+from skorch.callbacks import Callback
 from torch.func import functional_call, vmap
 
 from ._training import RowData, _SigintRecorder, onednn_fp32_precision
@@ -31,7 +38,10 @@ MEMORY_SHARE = 0.5
 def structure_key(net) -> tuple:
     """What nets must share to train in one batch: the module's structure (of λ, only
     which layers are decoded; σ may differ freely), the cost, the batch size, the device
-    and the precision. Nets with equal keys train together."""
+    and the precision. Nets with equal keys train together. Graphed nets (on a GPU) run
+    their own fits side by side, so they need share only the device."""
+    if net._uses_graphs():
+        return ("graphed", str(net.device))
     module = dict(net.get_params_for("module"))
     module["denoising_costs"] = tuple(float(c) > 0 for c in module.pop("denoising_costs"))
     module.pop("noise_std")
@@ -176,6 +186,8 @@ def train_batched(nets: list, datasets: list) -> list:
         except Exception as exc:  # kept, and reported for this model only
             return [exc]
         return [None]
+    if nets[0]._uses_graphs():
+        return _train_concurrently(nets, datasets)
     runs = [_Run(net, data) for net, data in zip(nets, datasets)]
     template, criterion = nets[0].module_, nets[0].criterion_
     names = [name for name, _ in template.named_parameters()]
@@ -200,6 +212,80 @@ def train_batched(nets: list, datasets: list) -> list:
     if sigint.received:
         raise KeyboardInterrupt
     return [run.error for run in runs]
+
+
+class _StopWhenSet(Callback):
+    """Ends a fit (as skorch's callbacks do: KeyboardInterrupt) once ``event`` is set."""
+
+    def __init__(self, event: threading.Event):
+        self.event = event
+
+    def on_batch_begin(self, net, **kwargs):
+        if self.event.is_set():
+            raise KeyboardInterrupt
+
+
+def _train_concurrently(nets: list, datasets: list) -> list:
+    """CUDA graphs: each net's own fit in a thread of its own, on a CUDA stream of its
+    own. A graphed update is one launch, so the threads barely contend for the
+    interpreter, and the GPU runs the models' small kernels side by side. Each model
+    computes exactly what its own fit computes."""
+    errors = [None] * len(nets)
+    stop = threading.Event()
+    # No streams off CUDA (the threads then run the fits' eager updates, for tests).
+    streams = [torch.cuda.Stream(net.device) if torch.device(net.device).type == "cuda"
+               else None for net in nets]
+    for stream in filter(None, streams):
+        stream.wait_stream(torch.cuda.current_stream())  # the data's copies to the GPU
+
+    finished = [threading.Event() for _ in nets]
+
+    def fit(k: int) -> None:
+        net = nets[k]
+        try:
+            with torch.cuda.stream(streams[k]):  # no-op for None
+                # net.fit, with a callback that ends training when asked to
+                net.initialize().callbacks_.append(("stop_when_set", _StopWhenSet(stop)))
+                try:
+                    net.partial_fit(datasets[k], None)
+                finally:
+                    net.callbacks_.pop()
+            if streams[k] is not None:
+                streams[k].synchronize()
+        except Exception as exc:  # kept, and reported for this model only
+            errors[k] = exc
+        finally:
+            finished[k].set()
+
+    threads = [threading.Thread(target=fit, args=(k,), daemon=True) for k in range(len(nets))]
+    try:
+        for thread in threads:
+            thread.start()
+        _wait_for_all(finished)
+    except KeyboardInterrupt:
+        stop.set()  # each fit ends at its next update
+        _wait_for_all([done for done, thread in zip(finished, threads) if thread.ident],
+                      interruptible=False)
+        raise
+    for thread in threads:
+        thread.join()
+    if any(isinstance(e, torch.OutOfMemoryError) for e in errors):
+        raise MemoryError(f"{len(nets)} models did not fit in the memory of "
+                          f"{nets[0].device}; pass a smaller max_models (models per batch).")
+    return errors
+
+
+def _wait_for_all(events: list, interruptible: bool = True) -> None:
+    """Wait until every event is set, in short waits that let Ctrl-C through (an
+    interrupted ``Thread.join`` may leave its thread looking finished when it is not);
+    ``interruptible=False`` waits on through further Ctrl-Cs."""
+    for event in events:
+        while not event.is_set():
+            try:
+                event.wait(0.2)
+            except KeyboardInterrupt:
+                if interruptible:
+                    raise
 
 
 def _update(runs, params, views, lambdas, terms_fn) -> None:

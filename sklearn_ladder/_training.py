@@ -31,6 +31,7 @@ from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from torch.utils.data import Dataset
 
 from ._allocator import retain_freed_memory
+from ._graph import GraphedUpdate
 from ._ladder import Ladder, LadderCost
 from ._unlabeled import labeled_rows
 
@@ -194,7 +195,10 @@ class LinearDecayLR(Callback):
         start = self.decay_start * total
         factor = 1.0 if epoch < start else (total - epoch) / (total - start)
         for group in net.optimizer_.param_groups:
-            group["lr"] = net.lr * factor
+            if isinstance(group["lr"], torch.Tensor):
+                group["lr"].fill_(net.lr * factor)  # read by a CUDA graph: keep the tensor
+            else:
+                group["lr"] = net.lr * factor
         net.history.record("lr", net.lr * factor)
 
 
@@ -223,6 +227,9 @@ class CostTerms(Callback):
         if self.sum_ is None:
             return
         means = (self.sum_ / self.count_).tolist()
+        # A device tensor left here would make a GPU-fitted model unpicklable where CUDA is
+        # missing: skorch maps only the module, criterion and optimiser to the CPU.
+        self.sum_ = None
         self._check(net, means)
         decoded = sorted(net.module_.decoded_layers)
         net.history.record("supervised_cost", means[0])
@@ -351,6 +358,9 @@ class LadderNet(NeuralNet):
     fp32_precision : {"ieee", "bf16"}
         oneDNN's ``fp32_precision`` for the float32 matrix products and convolutions of
         each CPU update (forward and backward), restored after the update.
+    gpu_update : {"eager", "graph", "compiled"}
+        How each training update runs on a CUDA device (see :mod:`._graph`): eagerly,
+        replayed as a CUDA graph, or compiled and replayed. Ignored elsewhere.
 
     Attributes
     ----------
@@ -361,13 +371,15 @@ class LadderNet(NeuralNet):
 
     def __init__(self, module=Ladder, *args, criterion=LadderCost,
                  optimizer=torch.optim.Adam, train_split=None, random_state=0,
-                 fp32_precision="ieee", **kwargs):
+                 fp32_precision="ieee", gpu_update="eager", **kwargs):
         # One fused kernel per step instead of a dozen passes over every weight.
         kwargs.setdefault("optimizer__fused", True)
         super().__init__(module, *args, criterion=criterion, optimizer=optimizer,
                          train_split=train_split, **kwargs)
         self.random_state = random_state
         self.fp32_precision = fp32_precision
+        self.gpu_update = gpu_update
+        self._graphed = None
 
     @property
     def _default_callbacks(self):
@@ -413,7 +425,7 @@ class LadderNet(NeuralNet):
         """
         if not self.initialized_:
             self.initialize()
-        with _restored_on_failure(self), _SigintRecorder() as sigint:
+        with _restored_on_failure(self), _SigintRecorder() as sigint, self._graphed_updates():
             self.notify("on_train_begin", X=X, y=y)
             try:
                 self.fit_loop(X, y, **fit_params)
@@ -424,6 +436,35 @@ class LadderNet(NeuralNet):
         if self.interrupted_:
             raise KeyboardInterrupt
         return self
+
+    def _uses_graphs(self) -> bool:
+        return self.gpu_update != "eager" and torch.device(self.device).type == "cuda"
+
+    @contextlib.contextmanager
+    def _graphed_updates(self):
+        """Within one fit, train through a :class:`~._graph.GraphedUpdate` when asked
+        for; a graph holds the fit's buffers, so it is dropped at the end, however the
+        fit ends."""
+        if self._uses_graphs():
+            # A graph replays Adam's step: its step counts and learning rate must live
+            # on the GPU (the schedule then fills the rate in place). Set at every fit,
+            # since a warm start may follow an eager fit.
+            for group in self.optimizer_.param_groups:
+                group["capturable"] = True
+                group["lr"] = torch.tensor(float(group["lr"]), device=self.device)
+            self._graphed = GraphedUpdate(self, compiled=self.gpu_update == "compiled")
+        try:
+            yield
+        finally:
+            if self._graphed is not None:
+                self._graphed.release()
+            self._graphed = None
+
+    def train_step(self, batch, **fit_params):
+        if self._graphed is None:
+            return super().train_step(batch, **fit_params)
+        self._set_training(True)
+        return self._graphed(batch)
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """skorch's epoch loop, without a host synchronisation per training update.

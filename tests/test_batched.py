@@ -1,6 +1,9 @@
 """Many ladders at once: fit_batched and LadderGridSearchCV against separate fits."""
 
+import os
 import pickle
+import signal
+import threading
 import warnings
 
 import numpy as np
@@ -286,3 +289,39 @@ def test_grid_search_is_a_scikit_learn_estimator_with_max_models():
     with pytest.raises(ValueError, match="max_models"):
         LadderGridSearchCV(LadderClassifier(), {"noise_std": [0.1]}, max_models=0).fit(
             np.zeros((4, 2)), np.array([0, 1, -1, -1]))
+
+
+def test_graphed_nets_fit_side_by_side_in_threads(digits_50_labels, monkeypatch):
+    """With graphed updates (on a GPU) the models run their own fits concurrently, one
+    thread each; off CUDA the threads run them eagerly, which checks the threading: the
+    same fits as one by one, a diverging model failing alone, and Ctrl-C stopping all."""
+    from sklearn_ladder import _batched
+    from sklearn_ladder._training import LadderNet
+
+    monkeypatch.setattr(LadderNet, "_uses_graphs", lambda self: True)
+    X, y = digits_50_labels
+    settings = [*SETTINGS, dict(learning_rate=1e9, denoising_costs=[1e30] * 4)]
+    separate = [LadderClassifier(**SMALL, **s).fit(X, y) for s in SETTINGS]
+    batched = [LadderClassifier(**SMALL, **s) for s in settings]
+    errors = fit_batched(batched, X, y, raise_errors=False)
+    assert errors[:3] == [None] * 3 and isinstance(errors[3], FloatingPointError)
+    assert not hasattr(batched[3], "net_")
+    for a, b in zip(separate, batched):
+        np.testing.assert_array_equal(_losses(b), _losses(a))
+        assert [name for name, _ in b.net_.callbacks_] == [
+            name for name, _ in a.net_.callbacks_]
+
+    pressed = threading.Event()
+
+    class CtrlC(_batched._StopWhenSet):
+        def on_batch_begin(self, net, **kwargs):
+            if not pressed.is_set():  # Ctrl-C, which Python delivers to the main thread
+                pressed.set()
+                os.kill(os.getpid(), signal.SIGINT)
+            super().on_batch_begin(net, **kwargs)
+
+    monkeypatch.setattr(_batched, "_StopWhenSet", CtrlC)
+    models = [LadderClassifier(**SMALL, **s) for s in SETTINGS]
+    with pytest.raises(KeyboardInterrupt):
+        fit_batched(models, X, y)
+    assert not any(hasattr(m, "net_") for m in models)  # left as they were

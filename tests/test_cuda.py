@@ -35,6 +35,10 @@ def fitted(digits_semi):
     return LadderClassifier(**FAST).fit(X, y)
 
 
+def _batch_losses(clf) -> np.ndarray:
+    return np.array([b["train_loss"] for epoch in clf.history_ for b in epoch["batches"]])
+
+
 def _on_cpu(clf):
     """The fitted estimator moved to the CPU through a pickle, as a CPU-only machine
     loading a GPU model would get it."""
@@ -85,7 +89,7 @@ def test_pickle_and_joblib_round_trips(fitted, digits_semi, tmp_path, monkeypatc
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     restored = pickle.loads(buffer.getvalue())
     monkeypatch.undo()
-    assert restored.net_.device == "cpu"
+    assert torch.device(restored.net_.device).type == "cpu"
     np.testing.assert_allclose(restored.predict_proba(X_test), expected, atol=1e-10)
 
 
@@ -162,8 +166,62 @@ def test_a_batch_of_models_on_the_gpu_follows_their_separate_fits(digits_semi):
     batched = [LadderClassifier(**common, **s) for s in settings]
     fit_batched(batched, X, y)
     for a, b in zip(separate, batched):
-        losses = [np.array([batch["train_loss"] for e in m.history_ for batch in e["batches"]])
-                  for m in (a, b)]
-        np.testing.assert_allclose(losses[1][:10], losses[0][:10], rtol=1e-4)
+        _assert_same_updates(_batch_losses(b), _batch_losses(a))
         np.testing.assert_allclose(b.predict_proba(X_test), a.predict_proba(X_test),
-                                   atol=1e-3)
+                                   atol=1e-2)
+
+
+def _assert_same_updates(actual, desired):
+    """The same updates to rounding: equal over the first eight, within 1 % after. On an
+    H100, fits side by side (each on a stream of its own) matched their own fits exactly
+    up to the 8th or 12th update, then drifted by up to 0.5 % over 130 updates (measured;
+    separate fits on the default stream match each other exactly)."""
+    np.testing.assert_allclose(actual[:8], desired[:8], rtol=1e-6)
+    np.testing.assert_allclose(actual, desired, rtol=1e-2)
+
+
+def test_graphed_and_compiled_updates_compute_the_eager_ones(digits_semi):
+    """gpu_update: the graph replays the eager updates exactly (same noise, same
+    kernels); the compiled graph to float rounding. 10 epochs of 13 updates, so most
+    updates are replays and the learning rate decays."""
+    X, y, X_test, _ = digits_semi
+    fits = {mode: LadderClassifier(**FAST, gpu_update=mode).fit(X, y)
+            for mode in ("eager", "graph", "compiled")}
+    if DEVICE == "cuda":
+        assert {m: f.net_.gpu_update for m, f in fits.items()} == {
+            "eager": "eager", "graph": "graph", "compiled": "compiled"}
+    eager = _batch_losses(fits["eager"])
+    np.testing.assert_allclose(_batch_losses(fits["graph"]), eager, rtol=1e-6)
+    np.testing.assert_allclose(fits["graph"].predict_proba(X_test),
+                               fits["eager"].predict_proba(X_test), atol=1e-6)
+    compiled = _batch_losses(fits["compiled"])
+    np.testing.assert_allclose(compiled[:10], eager[:10], rtol=1e-4)
+    np.testing.assert_allclose(compiled, eager, rtol=2e-2)
+    assert np.mean(fits["compiled"].predict(X_test) == fits["eager"].predict(X_test)) > 0.97
+
+
+def test_warm_start_switches_between_eager_and_graphed_updates(digits_semi):
+    # The second fit's schedule must reach the graph's learning rate (a tensor now).
+    X, y, _, _ = digits_semi
+    twins = [LadderClassifier(**FAST, gpu_update="eager", warm_start=True).fit(X, y)
+             for _ in range(2)]
+    twins[0].fit(X, y)
+    twins[1].set_params(gpu_update="graph").fit(X, y)
+    np.testing.assert_allclose(_batch_losses(twins[1]), _batch_losses(twins[0]), rtol=1e-6)
+    restored = pickle.loads(pickle.dumps(twins[1]))  # no graph is kept
+    assert restored.net_._graphed is None
+
+
+def test_graphed_fits_run_side_by_side(digits_semi):
+    """fit_batched with graphed updates: concurrent fits on their own streams, each the
+    same as the model's own fit."""
+    from sklearn_ladder import fit_batched
+
+    X, y, _, _ = digits_semi
+    common = {**FAST, "gpu_update": "graph"}
+    del common["random_state"]
+    separate = [LadderClassifier(**common, random_state=k).fit(X, y) for k in range(4)]
+    together = [LadderClassifier(**common, random_state=k) for k in range(4)]
+    assert fit_batched(together, X, y) == [None] * 4
+    for a, b in zip(separate, together):
+        _assert_same_updates(_batch_losses(b), _batch_losses(a))

@@ -11,7 +11,7 @@ from skorch.callbacks import Callback
 
 from sklearn_ladder import LadderClassifier
 from sklearn_ladder._allocator import retain_freed_memory
-from sklearn_ladder._training import LinearDecayLR, RowData, SemiSupervisedBatches
+from sklearn_ladder._training import LadderNet, LinearDecayLR, RowData, SemiSupervisedBatches
 
 
 def make_data(n=250, n_labeled=30, d=5):
@@ -271,3 +271,48 @@ def test_bf16_precision_is_refused_off_the_cpu(digits_semi, monkeypatch):
     X, y, _, _ = digits_semi
     with pytest.raises(ValueError, match="fp32_precision='bf16' sets oneDNN"):
         LadderClassifier([8], max_epochs=1, fp32_precision="bf16").fit(X, y)
+
+
+def test_the_graphed_update_path_computes_the_eager_updates(digits_semi, monkeypatch):
+    """GraphedUpdate's own path (static buffers, noise drawn before the forward pass,
+    capturable Adam with the learning rate as a tensor filled by the schedule) gives
+    the eager fit's losses; on the CPU it runs without capture, so this checks
+    everything but the CUDA graph itself (tests/test_cuda.py checks that on a GPU)."""
+    X, y, X_test, _ = digits_semi
+    params = dict(layers=[30, 20], max_epochs=4, random_state=0, lr_decay_start=0.5)
+    eager = LadderClassifier(**params).fit(X, y)
+    monkeypatch.setattr(LadderNet, "_uses_graphs", lambda self: True)
+    graphed = LadderClassifier(**params).fit(X, y)
+    group = graphed.net_.optimizer_.param_groups[0]
+    assert isinstance(group["lr"], torch.Tensor) and group["capturable"]
+    assert graphed.net_._graphed is None  # the fit's buffers are released
+    losses = [[b["train_loss"] for epoch in clf.history_ for b in epoch["batches"]]
+              for clf in (eager, graphed)]
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-6)
+    # The schedule reached the tensor: decayed as the eager fit's rate.
+    final_lr = eager.net_.optimizer_.param_groups[0]["lr"]
+    assert final_lr < 0.002 and float(group["lr"]) == pytest.approx(final_lr)
+    np.testing.assert_allclose(graphed.predict_proba(X_test), eager.predict_proba(X_test),
+                               atol=1e-6)
+
+
+def test_a_fitted_model_pickles_no_tensor_outside_the_device_mapped_state(digits_semi):
+    """skorch maps only the module, criterion and optimiser to the CPU when a GPU-fitted
+    model is loaded where CUDA is missing; any other tensor left on the estimator (a
+    callback's running sum, say) would make such a model unloadable there."""
+    import io
+    import pickle
+
+    X, y, _, _ = digits_semi
+    clf = LadderClassifier(layers=[20], max_epochs=2, random_state=0, early_stopping=True,
+                           validation_fraction=0.3, n_iter_no_change=1).fit(X, y)
+    stray = []
+
+    class Recorder(pickle.Pickler):
+        def reducer_override(self, obj):
+            if isinstance(obj, (torch.Tensor, torch.Generator)):
+                stray.append(type(obj).__name__)
+            return NotImplemented
+
+    Recorder(io.BytesIO()).dump(clf)
+    assert stray == []
