@@ -77,8 +77,8 @@ class GraphedUpdate:
     Parameters
     ----------
     net : LadderNet
-        The initialised net, on a CUDA device, in training mode, with its optimiser made
-        capturable (see :meth:`LadderNet.initialize_optimizer`).
+        The initialised net, in training mode, its optimiser made capturable with the
+        learning rate a device tensor (``LadderNet._graphed_updates`` does both).
     compiled : bool
         Whether the forward pass and the cost run through ``torch.compile``.
 
