@@ -205,9 +205,7 @@ def train_batched(nets: list, datasets: list) -> list:
                 template.train()  # a callback may have evaluated the first model
                 _update(runs, params, views, lambdas, terms_fn)
         except (torch.OutOfMemoryError, MemoryError) as exc:
-            raise MemoryError(
-                f"{len(nets)} models did not fit in the memory of {nets[0].device} "
-                f"({exc}); pass a smaller max_models (models per batch).") from exc
+            raise _out_of_memory(nets, exc) from exc
     _unstack(runs)
     if sigint.received:
         raise KeyboardInterrupt
@@ -269,10 +267,15 @@ def _train_concurrently(nets: list, datasets: list) -> list:
         raise
     for thread in threads:
         thread.join()
-    if any(isinstance(e, torch.OutOfMemoryError) for e in errors):
-        raise MemoryError(f"{len(nets)} models did not fit in the memory of "
-                          f"{nets[0].device}; pass a smaller max_models (models per batch).")
+    if oom := next((e for e in errors if isinstance(e, torch.OutOfMemoryError)), None):
+        raise _out_of_memory(nets, oom) from oom
     return errors
+
+
+def _out_of_memory(nets: list, exc: BaseException) -> MemoryError:
+    """The error for a batch that ran out of memory: it names the fix."""
+    return MemoryError(f"{len(nets)} models did not fit in the memory of {nets[0].device} "
+                       f"({exc}); pass a smaller max_models (models per batch).")
 
 
 def _wait_for_all(events: list, interruptible: bool = True) -> None:
