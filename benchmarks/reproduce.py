@@ -161,14 +161,19 @@ def _classifier(name: str, seed: int, epochs: int, data, device: str,
 
 
 def _record(name: str, seed: int, epochs: int, clf, data, wall: float, device: str,
-            fp32_precision: str, batch_of: int = 1) -> dict:
-    error = 100.0 * (1.0 - clf.score(data.X_test, data.y_test))
-    return {"setting": name, "seed": seed, "epochs": epochs,
-            "n_labels": SETTINGS[name]["n_labels"] or len(data.y_train), "test_error": error,
-            "error_per_epoch": clf.history_[:, "test_error"], "wall_time_s": wall,
-            "updates": sum(clf.history_[:, "train_batch_count"]),
-            "fp32_precision": fp32_precision, "batch_of": batch_of,
-            "machine": machine_info(device)}
+            fp32_precision: str, batch_of: int = 1, error: Exception | None = None) -> dict:
+    """The run's record; a run that failed (``error``, e.g. it diverged) is recorded at
+    chance-level test error, with its error message."""
+    record = {"setting": name, "seed": seed, "epochs": epochs,
+              "n_labels": SETTINGS[name]["n_labels"] or len(data.y_train),
+              "wall_time_s": wall, "fp32_precision": fp32_precision, "batch_of": batch_of,
+              "machine": machine_info(device)}
+    if error is not None:
+        chance = 100.0 * (1 - 1 / len(np.unique(data.y_test)))
+        return {**record, "test_error": chance, "diverged": repr(error)}
+    return {**record, "test_error": 100.0 * (1.0 - clf.score(data.X_test, data.y_test)),
+            "error_per_epoch": clf.history_[:, "test_error"],
+            "updates": sum(clf.history_[:, "train_batch_count"])}
 
 
 def run_one(name: str, seed: int, epochs: int, data, device: str,
@@ -185,27 +190,16 @@ def run_batched(pairs: list, epochs: int, data, device: str,
                 fp32_precision: str = "ieee") -> list[dict]:
     """Train the (setting, seed) pairs as one call of ``fit_batched`` (one batch per
     structure on the CPU; on a GPU with graphed updates, all side by side); each record
-    gets the call's wall time shared evenly, and ``batch_of`` its size. A run that
-    diverged is recorded at chance-level error, with its error message."""
+    gets the call's wall time shared evenly, and ``batch_of`` its size; a run that
+    failed is recorded as :func:`_record` says."""
     fits = [_classifier(name, seed, epochs, data, device, fp32_precision)
             for name, seed in pairs]
     start = time.perf_counter()
     errors = fit_batched([clf for clf, _ in fits], data.X_train, [y for _, y in fits],
                          raise_errors=False)
     wall = (time.perf_counter() - start) / len(fits)
-    records = []
-    for (name, seed), (clf, _), error in zip(pairs, fits, errors):
-        if error is None:
-            records.append(_record(name, seed, epochs, clf, data, wall, device,
-                                   fp32_precision, len(fits)))
-            continue
-        chance = 100.0 * (1 - 1 / len(np.unique(data.y_test)))
-        records.append({"setting": name, "seed": seed, "epochs": epochs,
-                        "n_labels": SETTINGS[name]["n_labels"] or len(data.y_train),
-                        "test_error": chance, "diverged": repr(error), "wall_time_s": wall,
-                        "fp32_precision": fp32_precision, "batch_of": len(fits),
-                        "machine": machine_info(device)})
-    return records
+    return [_record(name, seed, epochs, clf, data, wall, device, fp32_precision, len(fits),
+                    error) for (name, seed), (clf, _), error in zip(pairs, fits, errors)]
 
 
 def summarize(runs: list[dict]) -> list[dict]:
@@ -306,8 +300,8 @@ def write_results(runs: list[dict], output: Path) -> list[dict]:
 
 def run_benchmark(names, seeds, epochs, data_home, device, output: Path,
                   fp32_precision: str = "ieee", batched: bool = False) -> list[dict]:
-    """Run every (setting, seed), saving after each run (or each setting's batch of
-    seeds, with ``batched``); return the summary rows."""
+    """Run every (setting, seed), saving after each run (or, with ``batched``, after
+    each data set's one call of ``fit_batched``); return the summary rows."""
     path = output / "reproduce.json"
     rows = []
     for dataset in dict.fromkeys(SETTINGS[name]["dataset"] for name in names):

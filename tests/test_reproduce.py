@@ -99,3 +99,25 @@ def test_batched_runs_match_separate_ones(tmp_path, tiny):
     np.testing.assert_allclose([r["test_error"] for r in runs[1]],
                                [r["test_error"] for r in runs[0]], atol=0.5)
     assert batched[0]["n_seeds"] == separate[0]["n_seeds"] == 2
+
+
+def test_batched_runs_of_several_settings_count_a_failed_run(tmp_path, tiny, monkeypatch):
+    """--batched fits every (setting, seed) of a data set in one call; a run that failed
+    is kept, at chance-level error, never dropped."""
+    calls = []
+    real = reproduce.fit_batched
+
+    def one_fails(estimators, *args, **kwargs):
+        calls.append(len(estimators))
+        errors = real(estimators, *args, **kwargs)
+        return [*errors[:-1], FloatingPointError("diverged")]
+
+    monkeypatch.setattr(reproduce, "fit_batched", one_fails)
+    rows = reproduce.run_benchmark(["full-100", "supervised-100"], [0], 1, None, "cpu",
+                                   tmp_path, batched=True)
+    assert calls == [2]
+    runs = json.loads((tmp_path / "reproduce.json").read_text())["runs"]
+    failed = [r for r in runs if "diverged" in r]
+    assert [(r["setting"], r["test_error"]) for r in failed] == [("supervised-100", 90.0)]
+    assert "FloatingPointError" in failed[0]["diverged"] and failed[0]["batch_of"] == 2
+    assert [r["n_seeds"] for r in rows] == [1, 1]
