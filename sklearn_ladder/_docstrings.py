@@ -95,7 +95,9 @@ PARAMETERS_DOC = """    Parameters
         ``"compiled"`` also compiles the forward pass and the cost with
         ``torch.compile`` (fused kernels; the same numbers to rounding), which costs
         about 20 s once per structure and process. ``"auto"``: ``"compiled"`` for fits
-        of 20,000 updates or more (the paper's schedule: 90,000), else ``"graph"``.
+        of 20,000 updates or more (the paper's schedule: 90,000), else ``"graph"``;
+        ``"eager"`` on torch < 2.5, where ``"graph"`` and ``"compiled"`` raise a
+        ``ValueError`` at ``fit`` (as ``"compiled"`` does without Triton).
         Measured on an H100, paper MLP through ``LadderClassifier``: 18.3 ms per update
         eager, 2.1 ms graphed, 0.74 ms compiled (see the benchmarks page).
     random_state : int, RandomState instance or None, default=None

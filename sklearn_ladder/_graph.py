@@ -42,17 +42,30 @@ COMPILE_MIN_UPDATES = 20_000
 def resolve_gpu_update(gpu_update: str, device: str, n_updates: int) -> str:
     """The update a fit runs: always ``"eager"`` off CUDA; ``"auto"`` is ``"compiled"``
     for fits of at least ``COMPILE_MIN_UPDATES`` updates where torch can compile for the
-    GPU (Triton installed), else ``"graph"``. ``gpu_update`` is one of ``GPU_UPDATES``
-    (the estimators' parameter validation checks it)."""
-    if torch.device(device).type != "cuda":
+    GPU (Triton installed), else ``"graph"`` (``"eager"`` on torch < 2.5). An explicit
+    ``"graph"`` or ``"compiled"`` that this torch cannot run is refused with the reason.
+    ``gpu_update`` is one of ``GPU_UPDATES`` (the estimators' parameter validation checks
+    it)."""
+    if torch.device(device).type != "cuda" or gpu_update == "eager":
         return "eager"
-    if gpu_update != "auto":
-        return gpu_update
     from torch.utils._triton import has_triton
 
-    if not hasattr(torch.cuda.CUDAGraph, "register_generator_state"):  # torch < 2.5
-        return "eager"
-    return "compiled" if n_updates >= COMPILE_MIN_UPDATES and has_triton() else "graph"
+    # Registering the noise generator with a graph arrived in torch 2.5.
+    can_graph = hasattr(torch.cuda.CUDAGraph, "register_generator_state")
+    if gpu_update == "auto":
+        if not can_graph:
+            return "eager"
+        return "compiled" if n_updates >= COMPILE_MIN_UPDATES and has_triton() else "graph"
+    if not can_graph:
+        raise ValueError(
+            f"gpu_update={gpu_update!r} needs torch >= 2.5 (CUDA graphs that replay a "
+            f"generator's noise); this is torch {torch.__version__}. Use "
+            f"gpu_update='auto' or 'eager'.")
+    if gpu_update == "compiled" and not has_triton():
+        raise ValueError(
+            "gpu_update='compiled' needs Triton, which torch.compile uses for CUDA; "
+            "install triton, or use gpu_update='graph' (or 'auto').")
+    return gpu_update
 
 
 def _training_terms(module, criterion, x, y, weight, noise):

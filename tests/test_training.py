@@ -296,6 +296,34 @@ def test_the_graphed_update_path_computes_the_eager_updates(digits_semi, monkeyp
                                atol=1e-6)
 
 
+@pytest.mark.parametrize("can_graph, triton, n_updates, expected", [
+    (True, True, 90_000, {"auto": "compiled", "graph": "graph", "compiled": "compiled"}),
+    (True, True, 3_000, {"auto": "graph", "graph": "graph", "compiled": "compiled"}),
+    (True, False, 90_000, {"auto": "graph", "graph": "graph", "compiled": "needs Triton"}),
+    (False, True, 90_000, {"auto": "eager", "graph": "torch >= 2.5",
+                           "compiled": "torch >= 2.5"}),
+])
+def test_the_gpu_update_is_what_this_torch_can_run(monkeypatch, can_graph, triton,
+                                                   n_updates, expected):
+    """"auto" picks the fastest update this torch runs; an explicit one it cannot run
+    (torch < 2.5, no Triton) is refused with the reason, not failed at capture."""
+    import torch.utils._triton
+
+    from sklearn_ladder._graph import resolve_gpu_update
+
+    monkeypatch.setattr(torch.utils._triton, "has_triton", lambda: triton)
+    graph = type("CUDAGraph", (), {"register_generator_state": None} if can_graph else {})
+    monkeypatch.setattr(torch.cuda, "CUDAGraph", graph)
+    for gpu_update, outcome in expected.items():
+        assert resolve_gpu_update(gpu_update, "cpu", n_updates) == "eager"
+        assert resolve_gpu_update("eager", "cuda", n_updates) == "eager"
+        if outcome in ("eager", "graph", "compiled"):
+            assert resolve_gpu_update(gpu_update, "cuda:0", n_updates) == outcome
+        else:
+            with pytest.raises(ValueError, match=outcome.replace("+", r"\+")):
+                resolve_gpu_update(gpu_update, "cuda:0", n_updates)
+
+
 def test_a_fitted_model_pickles_no_tensor_outside_the_device_mapped_state(digits_semi):
     """skorch maps only the module, criterion and optimiser to the CPU when a GPU-fitted
     model is loaded where CUDA is missing; any other tensor left on the estimator (a
