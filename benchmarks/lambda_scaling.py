@@ -1,20 +1,27 @@
-"""Does scaling λ down with the number of inputs make the defaults safe on small tables?
+"""Which change to the defaults makes the ladder safe on small tables?
 
 The paper's λ_0 = 1000 weighs the reconstruction of 784 pixels; a table has a handful of
-features. Two rules are tried against the defaults, on the cells of ``datasets.py`` (same
-splits, same scaling, same seeds), for ``LadderClassifier`` and ``LadderRegressor``:
+features. Changes to the defaults (the variants) are tried on the cells of
+``datasets.py`` (same splits, same scaling, same seeds), for ``LadderClassifier`` and
+``LadderRegressor``:
 
 - ``lambda0``: λ_0 × min(1, n_features / 784), the other λ as the defaults;
-- ``all``: every λ × min(1, n_features / 784).
+- ``all``: every λ × min(1, n_features / 784);
+- ``lambda/10``: every λ divided by 10;
+- ``no lambda0``: λ_0 = 0 (no input reconstruction), the other λ as the defaults;
+- ``lambda0 only``: the defaults' λ_0 alone, no hidden-layer cost;
+- ``sigma 0.15``: the default λ with half the default noise;
+- ``manifold``: λ = 100, 10, 1, then 0.1 (the vector that beat its encoder alone in
+  ``regression_manifold.py``, where the MNIST λ lost to it).
 
 Each run is appended to ``lambda-scaling-runs.jsonl`` as it ends; ``--summarize`` writes
-``lambda-scaling.md`` (mean per cell and rule, beside the defaults and the encoder alone
-from a ``datasets.json``).
+``lambda-scaling.md`` (mean per cell and variant, beside the defaults and the encoder
+alone from a ``datasets.json``, over the seeds every variant of the cell ran).
 
 Example::
 
     OMP_NUM_THREADS=1 python benchmarks/lambda_scaling.py --cells "digits:5" "wine:3" \\
-        --output benchmarks/results/lambda-scaling
+        --variants lambda0 all --output benchmarks/results/lambda-scaling
     python benchmarks/lambda_scaling.py --summarize --output benchmarks/results/lambda-scaling \\
         --baseline benchmarks/results/datasets/datasets.json
 """
@@ -33,7 +40,7 @@ from sklearn_ladder._base import _default_denoising_costs
 
 # The estimators' default λ for their default network (five hidden layers, then the output).
 PAPER = np.array(_default_denoising_costs("full", 6))
-RULES = ("lambda0", "all")
+BOTTOM = np.arange(len(PAPER)) == 0
 
 
 def scaled_costs(rule: str, n_features: int) -> list[float]:
@@ -42,18 +49,29 @@ def scaled_costs(rule: str, n_features: int) -> list[float]:
     return list(PAPER * factors)
 
 
-def run(task: str, cells, seeds, log: Path) -> None:
+# variant: the estimator's parameters for a data set of n_features inputs.
+VARIANTS = {
+    "lambda0": lambda d: {"denoising_costs": scaled_costs("lambda0", d)},
+    "all": lambda d: {"denoising_costs": scaled_costs("all", d)},
+    "lambda/10": lambda d: {"denoising_costs": list(PAPER / 10)},
+    "no lambda0": lambda d: {"denoising_costs": list(np.where(BOTTOM, 0.0, PAPER))},
+    "lambda0 only": lambda d: {"denoising_costs": list(np.where(BOTTOM, PAPER, 0.0))},
+    "sigma 0.15": lambda d: {"noise_std": 0.15},
+    "manifold": lambda d: {"denoising_costs": [100.0, 10.0, 1.0] + [0.1] * (len(PAPER) - 3)},
+}
+
+
+def run(task: str, cells, seeds, variants, log: Path) -> None:
     table = CLASSIFICATION if task == "classification" else REGRESSION
     estimator = LadderClassifier if task == "classification" else LadderRegressor
     for dataset, n_labels in cells:
         X, y = table[dataset][0](None)
         for seed in seeds:
             split = _split(np.asarray(X, float), np.asarray(y), n_labels, seed, task)
-            for rule in RULES:
-                costs = scaled_costs(rule, X.shape[1])
+            for rule in variants:
+                params = VARIANTS[rule](X.shape[1])
                 start = time.perf_counter()
-                score = _fit_score(rule, estimator(denoising_costs=costs, random_state=seed),
-                                   split, task)
+                score = _fit_score(rule, estimator(**params, random_state=seed), split, task)
                 record = {"task": task, "dataset": dataset, "labels": n_labels,
                           "seed": seed, "rule": rule, "score": score,
                           "seconds": time.perf_counter() - start}
@@ -62,25 +80,35 @@ def run(task: str, cells, seeds, log: Path) -> None:
                 print(record, flush=True)
 
 
+def _cell_means(runs: list[dict], base: list[dict], cell: tuple, variants) -> tuple:
+    """The cell's seeds (those every variant run there has) and its mean per variant
+    (None where the variant did not run there), the defaults and the encoder alone."""
+    scores = {rule: {r["seed"]: r["score"] for r in runs
+                     if (r["dataset"], r["labels"], r["rule"]) == (*cell, rule)}
+              for rule in variants}
+    ran = [rule for rule in variants if scores[rule]]
+    seeds = sorted(set.intersection(*(set(scores[rule]) for rule in ran)))
+    means = [statistics.fmean(scores[rule][s] for s in seeds) if rule in ran else None
+             for rule in variants]
+    for method in (LADDER, ENCODER):
+        means.append(statistics.fmean(
+            r["score"] for r in base if (r["dataset"], r["labels"], r["method"]) ==
+            (*cell, method) and r["seed"] in seeds))
+    return seeds, means
+
+
 def summarize(log: Path, baseline: Path) -> str:
     runs = [json.loads(line) for line in log.read_text().splitlines() if line]
     base = json.loads(baseline.read_text())["runs"]
-    out = ["| data set | labels | seeds | " + " | ".join(
-        [f"λ scaled ({rule})" for rule in RULES] + [LADDER, ENCODER]) + " |",
-        "|---|---|---|" + "---|" * (len(RULES) + 2)]
-    cells = sorted({(r["dataset"], r["labels"]) for r in runs},
-                   key=lambda c: [(r["dataset"], r["labels"]) for r in runs].index(c))
-    for dataset, labels in cells:
-        scores = {rule: {r["seed"]: r["score"] for r in runs if (r["dataset"], r["labels"],
-                  r["rule"]) == (dataset, labels, rule)} for rule in RULES}
-        seeds = sorted(set.intersection(*(set(s) for s in scores.values())))
-        means = [statistics.fmean(scores[rule][s] for s in seeds) for rule in RULES]
-        for method in (LADDER, ENCODER):
-            means.append(statistics.fmean(
-                r["score"] for r in base if (r["dataset"], r["labels"], r["method"]) ==
-                (dataset, labels, method) and r["seed"] in seeds))
-        out.append(f"| {dataset} | {labels} | {seeds} | "
-                   + " | ".join(f"{m:.2f}" for m in means) + " |")
+    variants = [rule for rule in VARIANTS if any(r["rule"] == rule for r in runs)]
+    out = ["| data set | labels | seeds | " + " | ".join([*variants, LADDER, ENCODER]) + " |",
+           "|---|---|---|" + "---|" * (len(variants) + 2)]
+    digits = 3 if any(r.get("task") == "regression" for r in runs) else 2  # R² or error %
+    order = [(r["dataset"], r["labels"]) for r in runs]
+    for cell in sorted(set(order), key=order.index):
+        seeds, means = _cell_means(runs, base, cell, variants)
+        out.append(f"| {cell[0]} | {cell[1]} | {seeds} | " + " | ".join(
+            "—" if m is None else f"{m:.{digits}f}" for m in means) + " |")
     return "\n".join(out) + "\n"
 
 
@@ -91,6 +119,8 @@ def main(argv=None) -> int:
     parser.add_argument("--cells", nargs="+", default=["breast cancer:5", "wine:3"],
                         help="DATASET:LABELS pairs of datasets.py")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS),
+                        default=list(VARIANTS))
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--summarize", action="store_true")
     parser.add_argument("--baseline", type=Path,
@@ -104,7 +134,7 @@ def main(argv=None) -> int:
         print(table)
         return 0
     cells = [(c.rsplit(":", 1)[0], int(c.rsplit(":", 1)[1])) for c in args.cells]
-    run(args.task, cells, args.seeds, log)
+    run(args.task, cells, args.seeds, args.variants, log)
     return 0
 
 

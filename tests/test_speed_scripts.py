@@ -104,14 +104,26 @@ def test_lambda_scaling_rules_and_summary(tmp_path):
     assert lambda_scaling.scaled_costs("lambda0", 784) == list(lambda_scaling.PAPER)
     assert lambda_scaling.scaled_costs("lambda0", 392)[:2] == [500.0, 10.0]
     assert lambda_scaling.scaled_costs("all", 78.4)[:2] == [100.0, 1.0]
+    costs = {rule: lambda_scaling.VARIANTS[rule](13).get("denoising_costs")
+             for rule in ("no lambda0", "lambda0 only", "lambda/10")}
+    assert costs["no lambda0"] == [0.0, 10.0, 0.1, 0.1, 0.1, 0.1, 0.1]
+    assert costs["lambda0 only"] == [1000.0, 0, 0, 0, 0, 0, 0]
+    assert costs["lambda/10"][:2] == [100.0, 1.0]
+    assert lambda_scaling.VARIANTS["sigma 0.15"](13) == {"noise_std": 0.15}
     log = tmp_path / "lambda-scaling-runs.jsonl"
-    log.write_text("\n".join(json.dumps({"dataset": "wine", "labels": 3, "seed": s,
+    log.write_text("\n".join(json.dumps({"dataset": d, "labels": 3, "seed": s,
                                          "rule": rule, "score": score})
-                             for s, rule, score in [(0, "lambda0", 10.0), (0, "all", 6.0),
-                                                    (1, "lambda0", 12.0), (1, "all", 8.0)]))
+                             for d, s, rule, score in [
+                                 ("wine", 0, "lambda0", 10.0), ("wine", 0, "all", 6.0),
+                                 ("wine", 1, "lambda0", 12.0), ("wine", 1, "all", 8.0),
+                                 ("wine", 2, "lambda0", 50.0),  # no "all" for seed 2
+                                 ("moons", 0, "sigma 0.15", 4.0)]))
     base = tmp_path / "datasets.json"
     base.write_text(json.dumps({"runs": [
-        {"dataset": "wine", "labels": 3, "seed": s, "method": m, "score": v}
-        for s in (0, 1) for m, v in (("ladder (defaults)", 13.0), ("ladder encoder alone", 7.0))]}))
-    assert "| wine | 3 | [0, 1] | 11.00 | 7.00 | 13.00 | 7.00 |" in lambda_scaling.summarize(
-        log, base)
+        {"dataset": d, "labels": 3, "seed": s, "method": m, "score": v}
+        for d in ("wine", "moons") for s in (0, 1, 2)
+        for m, v in (("ladder (defaults)", 13.0 + s), ("ladder encoder alone", 7.0))]}))
+    table = lambda_scaling.summarize(log, base)
+    assert "| lambda0 | all | sigma 0.15 | ladder (defaults) |" in table
+    assert "| wine | 3 | [0, 1] | 11.00 | 7.00 | — | 13.50 | 7.00 |" in table
+    assert "| moons | 3 | [0] | — | — | 4.00 | 13.00 | 7.00 |" in table
