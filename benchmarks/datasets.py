@@ -98,11 +98,15 @@ REGRESSION = {
 }
 
 
+def default_costs(ladder) -> np.ndarray:
+    """The full ladder's default λ for ``ladder``'s dense hidden layers and output layer."""
+    return np.array(_default_denoising_costs("full", len(ladder.layers) + 1))
+
+
 def ladder_grid(ladder) -> LadderGridSearchCV:
     """The ladder tuned by 3-fold cross-validation on the labeled rows, over λ (the
     defaults scaled by 1, 0.1 and 0.01, or no decoder at all) and σ (0.15 or 0.3)."""
-    # The estimator's own default λ, for its dense hidden layers and output layer.
-    paper = np.array(_default_denoising_costs("full", len(ladder.layers) + 1))
+    paper = default_costs(ladder)
     noise = [0.15, 0.3]
     grid = [{"denoising_costs": [list(paper * scale) for scale in (1.0, 0.1, 0.01)],
              "noise_std": noise},
@@ -111,10 +115,11 @@ def ladder_grid(ladder) -> LadderGridSearchCV:
 
 
 def classifiers(seed: int, device: str = "cpu", grid: bool = False) -> dict:
-    tuned = {LADDER_GRID: ladder_grid(LadderClassifier(random_state=seed, device=device))}
+    tuned = ({LADDER_GRID: ladder_grid(LadderClassifier(random_state=seed, device=device))}
+             if grid else {})
     return {
         LADDER: LadderClassifier(random_state=seed, device=device),
-        **(tuned if grid else {}),
+        **tuned,
         ENCODER: LadderClassifier(mode="supervised", random_state=seed, device=device),
         "LabelSpreading (kNN)": LabelSpreading(kernel="knn", n_neighbors=7),
         "SelfTraining (SVC)": SelfTrainingClassifier(SVC(probability=True,
@@ -126,10 +131,11 @@ def classifiers(seed: int, device: str = "cpu", grid: bool = False) -> dict:
 
 
 def regressors(seed: int, device: str = "cpu", grid: bool = False) -> dict:
-    tuned = {LADDER_GRID: ladder_grid(LadderRegressor(random_state=seed, device=device))}
+    tuned = ({LADDER_GRID: ladder_grid(LadderRegressor(random_state=seed, device=device))}
+             if grid else {})
     return {
         LADDER: LadderRegressor(random_state=seed, device=device),
-        **(tuned if grid else {}),
+        **tuned,
         ENCODER: LadderRegressor(mode="supervised", random_state=seed, device=device),
         "MLP (labeled rows)": MLPRegressor(max_iter=2000, random_state=seed),
         "HGB (labeled rows)": HistGradientBoostingRegressor(random_state=seed),

@@ -33,13 +33,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from datasets import CLASSIFICATION, ENCODER, LADDER, REGRESSION, _fit_score, _split
+from datasets import CLASSIFICATION, ENCODER, LADDER, REGRESSION, _fit_score, _split, default_costs
 
 from sklearn_ladder import LadderClassifier, LadderRegressor
-from sklearn_ladder._base import _default_denoising_costs
 
 # The estimators' default λ for their default network (five hidden layers, then the output).
-PAPER = np.array(_default_denoising_costs("full", 6))
+PAPER = default_costs(LadderClassifier())
 BOTTOM = np.arange(len(PAPER)) == 0
 
 

@@ -442,21 +442,16 @@ def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
         raise ValueError("fit_batched fits anew; set warm_start=False (or fit the "
                          "warm-started estimator on its own).")
     states = [dict(est.__dict__) for est in estimators]
-    try:
-        plans = _plan_all(estimators, X, y, sample_weight)
-    except Exception:
-        for est, state in zip(estimators, states):
-            est._restore_state(state)
-        raise
     errors = [None] * len(estimators)
     try:
+        plans = _plan_all(estimators, X, y, sample_weight)
         for group in batch_groups([p.net for p in plans], [len(p.data) for p in plans],
                                   max_models):
             group_errors = train_batched([plans[i].net for i in group],
                                          [plans[i].data for i in group])
             for i, error in zip(group, group_errors):
                 errors[i] = error
-    except BaseException:  # out of memory, Ctrl-C: no estimator is left half fitted
+    except BaseException:  # invalid data, out of memory, Ctrl-C: none left half fitted
         for est, state in zip(estimators, states):
             est._restore_state(state)
         raise

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from _helpers import batch_losses
 from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import GridSearchCV
@@ -33,10 +34,6 @@ SETTINGS = [
 ]
 
 
-def _losses(estimator) -> np.ndarray:
-    return np.array([b["train_loss"] for epoch in estimator.history_ for b in epoch["batches"]])
-
-
 def _assert_same_fits(separate, batched):
     """The same updates, with the same losses: to float rounding over the first three,
     within 1 % after. Rounding differences grow with the updates (Adam's first steps
@@ -44,8 +41,8 @@ def _assert_same_fits(separate, batched):
     threads differs by 1e-5 in the 4th update and 1e-3 by the 12th, as much as here."""
     for a, b in zip(separate, batched):
         assert b.n_updates_ == a.n_updates_ and b.n_iter_ == a.n_iter_
-        np.testing.assert_allclose(_losses(b)[:3], _losses(a)[:3], rtol=1e-5)
-        np.testing.assert_allclose(_losses(b), _losses(a), rtol=1e-2)
+        np.testing.assert_allclose(batch_losses(b)[:3], batch_losses(a)[:3], rtol=1e-5)
+        np.testing.assert_allclose(batch_losses(b), batch_losses(a), rtol=1e-2)
 
 
 def test_a_batch_of_models_follows_their_separate_fits(digits_50_labels):
@@ -119,8 +116,8 @@ def test_a_diverging_model_fails_alone(digits_50_labels):
     errors = fit_batched([good, bad], X, y, raise_errors=False)
     assert errors[0] is None and isinstance(errors[1], FloatingPointError)
     assert hasattr(good, "net_") and not hasattr(bad, "net_")
-    np.testing.assert_allclose(_losses(good),
-                               _losses(LadderClassifier(**SMALL, random_state=0).fit(X, y)),
+    np.testing.assert_allclose(batch_losses(good),
+                               batch_losses(LadderClassifier(**SMALL, random_state=0).fit(X, y)),
                                rtol=1e-5)
     with pytest.raises(FloatingPointError, match="diverged"):
         fit_batched([LadderClassifier(**SMALL), bad], X, y)
@@ -307,7 +304,7 @@ def test_graphed_nets_fit_side_by_side_in_threads(digits_50_labels, monkeypatch)
     assert errors[:3] == [None] * 3 and isinstance(errors[3], FloatingPointError)
     assert not hasattr(batched[3], "net_")
     for a, b in zip(separate, batched):
-        np.testing.assert_array_equal(_losses(b), _losses(a))
+        np.testing.assert_array_equal(batch_losses(b), batch_losses(a))
         assert [name for name, _ in b.net_.callbacks_] == [
             name for name, _ in a.net_.callbacks_]
 

@@ -13,6 +13,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from _helpers import batch_losses
 from reference_ladder import ReferenceLadder
 
 from sklearn_ladder import LadderClassifier, LadderRegressor
@@ -33,10 +34,6 @@ CONV = [Conv(8, 3), MaxPool(2), Conv(10, 1), GlobalMeanPool(), Dense(10)]
 def fitted(digits_semi):
     X, y, _, _ = digits_semi
     return LadderClassifier(**FAST).fit(X, y)
-
-
-def _batch_losses(clf) -> np.ndarray:
-    return np.array([b["train_loss"] for epoch in clf.history_ for b in epoch["batches"]])
 
 
 def _on_cpu(clf):
@@ -166,7 +163,7 @@ def test_a_batch_of_models_on_the_gpu_follows_their_separate_fits(digits_semi):
     batched = [LadderClassifier(**common, **s) for s in settings]
     fit_batched(batched, X, y)
     for a, b in zip(separate, batched):
-        _assert_same_updates(_batch_losses(b), _batch_losses(a))
+        _assert_same_updates(batch_losses(b), batch_losses(a))
         np.testing.assert_allclose(b.predict_proba(X_test), a.predict_proba(X_test),
                                    atol=1e-3)
 
@@ -190,11 +187,11 @@ def test_graphed_and_compiled_updates_compute_the_eager_ones(digits_semi):
     if DEVICE == "cuda":
         assert {m: f.net_.gpu_update for m, f in fits.items()} == {
             "eager": "eager", "graph": "graph", "compiled": "compiled"}
-    eager = _batch_losses(fits["eager"])
-    np.testing.assert_allclose(_batch_losses(fits["graph"]), eager, rtol=1e-6)
+    eager = batch_losses(fits["eager"])
+    np.testing.assert_allclose(batch_losses(fits["graph"]), eager, rtol=1e-6)
     np.testing.assert_allclose(fits["graph"].predict_proba(X_test),
                                fits["eager"].predict_proba(X_test), atol=1e-6)
-    compiled = _batch_losses(fits["compiled"])
+    compiled = batch_losses(fits["compiled"])
     np.testing.assert_allclose(compiled[:10], eager[:10], rtol=1e-4)
     np.testing.assert_allclose(compiled, eager, rtol=2e-2)
     assert np.mean(fits["compiled"].predict(X_test) == fits["eager"].predict(X_test)) > 0.97
@@ -207,7 +204,7 @@ def test_warm_start_switches_between_eager_and_graphed_updates(digits_semi):
              for _ in range(2)]
     twins[0].fit(X, y)
     twins[1].set_params(gpu_update="graph").fit(X, y)
-    np.testing.assert_allclose(_batch_losses(twins[1]), _batch_losses(twins[0]), rtol=1e-6)
+    np.testing.assert_allclose(batch_losses(twins[1]), batch_losses(twins[0]), rtol=1e-6)
     restored = pickle.loads(pickle.dumps(twins[1]))  # no graph is kept
     assert restored.net_._graphed is None
 
@@ -224,4 +221,4 @@ def test_graphed_fits_run_side_by_side(digits_semi):
     together = [LadderClassifier(**common, random_state=k) for k in range(4)]
     assert fit_batched(together, X, y) == [None] * 4
     for a, b in zip(separate, together):
-        _assert_same_updates(_batch_losses(b), _batch_losses(a))
+        _assert_same_updates(batch_losses(b), batch_losses(a))
