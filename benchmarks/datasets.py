@@ -15,8 +15,8 @@ RBF ``SVC`` and around ``HistGradientBoostingClassifier``, and an ``MLPClassifie
 labeled rows. Regression: ``LadderRegressor`` with its defaults, its encoder alone, and
 an ``MLPRegressor`` and ``HistGradientBoostingRegressor`` on the labeled rows.
 
-Writes ``datasets.json``, ``datasets.md`` (mean ± std per cell, the best in bold, the
-wall time per method) and ``datasets.png``.
+Writes ``datasets.json``, ``datasets.md`` (mean ± std and median per cell, the best in
+bold, the wall time per method) and ``datasets.png``.
 
 Example::
 
@@ -205,9 +205,17 @@ def run(task: str, datasets: dict, seeds, data_home, only=None, log=None,
 
 
 def _mean_seconds(runs: list[dict]) -> float | None:
-    """Mean fit time, or None where a run's time was not recorded."""
-    seconds = [r["seconds"] for r in runs]
-    return None if None in seconds else statistics.fmean(seconds)
+    """Mean fit time over the runs whose time was recorded (None if no run's was)."""
+    seconds = [r["seconds"] for r in runs if r["seconds"] is not None]
+    return statistics.fmean(seconds) if seconds else None
+
+
+def _cell_stats(runs: list[dict]) -> dict:
+    """Mean, standard deviation and median of one method's scores over the seeds."""
+    scores = [r["score"] for r in runs]
+    return {"mean": statistics.fmean(scores),
+            "std": statistics.stdev(scores) if len(scores) > 1 else 0.0,
+            "median": statistics.median(scores), "seconds": _mean_seconds(runs)}
 
 
 def summarize(runs: list[dict]) -> list[dict]:
@@ -217,24 +225,22 @@ def summarize(runs: list[dict]) -> list[dict]:
             r["method"], []).append(r)
     rows = []
     for (task, dataset, labels), methods in cells.items():
-        stats = {m: (statistics.fmean(x["score"] for x in rs),
-                     statistics.stdev([x["score"] for x in rs]) if len(rs) > 1 else 0.0,
-                     _mean_seconds(rs)) for m, rs in methods.items()}
+        stats = {m: _cell_stats(rs) for m, rs in methods.items()}
         better = min if task == "classification" else max
-        best = better(stats, key=lambda m: stats[m][0])
-        ladder_mean, ladder_std, _ = stats[LADDER]
-        within = abs(ladder_mean - stats[best][0]) <= ladder_std + stats[best][1]
+        best = better(stats, key=lambda m: stats[m]["mean"])
+        ladder, top = stats[LADDER], stats[best]
+        within = abs(ladder["mean"] - top["mean"]) <= ladder["std"] + top["std"]
         rows.append({"task": task, "dataset": dataset, "labels": labels, "stats": stats,
                      "best": best, "ladder_best_or_within_std": best == LADDER or within,
                      "ladder_not_worse_than_encoder": better(
-                         (LADDER, ENCODER), key=lambda m: stats[m][0]) == LADDER})
+                         (LADDER, ENCODER), key=lambda m: stats[m]["mean"]) == LADDER})
     return rows
 
 
 def markdown(rows: list[dict], info: dict, seeds, wall: float) -> str:
     out = [describe(info), f"Seeds {list(seeds)}; wall time {wall:.0f} s. Classification: "
            "test error % (lower is better); regression: test R² (higher is better); mean ± "
-           "std over seeds, the best mean in bold, mean fit time in brackets.", ""]
+           "std and median over seeds, the best mean in bold, mean fit time in brackets.", ""]
     for task in ("classification", "regression"):
         task_rows = [r for r in rows if r["task"] == task]
         if not task_rows:
@@ -246,9 +252,11 @@ def markdown(rows: list[dict], info: dict, seeds, wall: float) -> str:
         for r in task_rows:
             cells = []
             for m in methods:
-                mean, std, seconds = r["stats"][m]
-                duration = "time not recorded" if seconds is None else f"{seconds:.1f} s"
-                text = f"{mean:.2f} ± {std:.2f} ({duration})"
+                cell = r["stats"][m]
+                duration = ("time not recorded" if cell["seconds"] is None
+                            else f"{cell['seconds']:.1f} s")
+                text = (f"{cell['mean']:.2f} ± {cell['std']:.2f}, median "
+                        f"{cell['median']:.2f} ({duration})")
                 cells.append(f"**{text}**" if m == r["best"] else text)
             unit = "per class" if task == "classification" else "rows"
             out.append(f"| {r['dataset']} | {r['labels']} {unit} | " + " | ".join(cells) + " |")
@@ -273,8 +281,8 @@ def plot(rows: list[dict], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(10, 4.5))
     width = 0.8 / len(methods)
     for i, m in enumerate(methods):
-        means = [r["stats"][m][0] for r in task_rows]
-        stds = [r["stats"][m][1] for r in task_rows]
+        means = [r["stats"][m]["mean"] for r in task_rows]
+        stds = [r["stats"][m]["std"] for r in task_rows]
         ax.bar(np.arange(len(task_rows)) + i * width, means, width, yerr=stds, label=m)
     ax.set_xticks(np.arange(len(task_rows)) + 0.4 - width / 2)
     ax.set_xticklabels([f"{r['dataset']}\n{r['labels']}/class" for r in task_rows],

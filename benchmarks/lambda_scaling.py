@@ -11,6 +11,8 @@ features. Changes to the defaults (the variants) are tried on the cells of
 - ``no lambda0``: λ_0 = 0 (no input reconstruction), the other λ as the defaults;
 - ``lambda0 only``: the defaults' λ_0 alone, no hidden-layer cost;
 - ``sigma 0.15``: the default λ with half the default noise;
+- ``encoder alone, sigma 0.15``: ``mode="supervised"`` with half the default noise (the
+  baseline that ``sigma 0.15`` is to beat);
 - ``manifold``: λ = 100, 10, 1, then 0.1 (the vector that beat its encoder alone in
   ``regression_manifold.py``, where the MNIST λ lost to it).
 
@@ -56,6 +58,7 @@ VARIANTS = {
     "no lambda0": lambda d: {"denoising_costs": list(np.where(BOTTOM, 0.0, PAPER))},
     "lambda0 only": lambda d: {"denoising_costs": list(np.where(BOTTOM, PAPER, 0.0))},
     "sigma 0.15": lambda d: {"noise_std": 0.15},
+    "encoder alone, sigma 0.15": lambda d: {"mode": "supervised", "noise_std": 0.15},
     "manifold": lambda d: {"denoising_costs": [100.0, 10.0, 1.0] + [0.1] * (len(PAPER) - 3)},
 }
 

@@ -159,8 +159,8 @@ def _warn_if_unscaled(X: np.ndarray) -> None:
     if UNIT_SCALE[0] <= rms <= UNIT_SCALE[1] or rms == 0:
         return
     warnings.warn(
-        f"X has a root mean square of {rms:.3g}: the ladder's noise (noise_std, σ = 0.3 "
-        f"by default) and denoising_costs (λ) assume inputs of about unit scale, so it "
+        f"X has a root mean square of {rms:.3g}: the ladder's noise (noise_std, σ) and "
+        f"denoising_costs (λ) assume inputs of about unit scale, so it "
         f"may learn little. Scale X first, in a Pipeline: MinMaxScaler() (inputs in "
         f"[0, 1], for which the default λ_0 = 1000 is meant) or StandardScaler() with a "
         f"smaller λ_0 (e.g. denoising_costs=[10, 10, 0.1, ...]).",
@@ -250,6 +250,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     _output = "softmax"
     _supervised_cost = "cross_entropy"
+    _noise_std_why = "The paper's value on MNIST."
 
     _parameter_constraints: dict = {
         "layers": ["array-like", StrOptions(set(PRESETS))],

@@ -5,6 +5,8 @@ An estimator's docstring holds ``%(parameters)s`` and ``%(attributes)s`` lines, 
 them.
 """
 
+import inspect
+
 __all__ = ["ATTRIBUTES_DOC", "PARAMETERS_DOC", "fill_docstring"]
 
 # The parameters' documentation, shared by the estimators' docstrings.
@@ -35,9 +37,10 @@ PARAMETERS_DOC = """    Parameters
         mode's default from the paper's 100-label MNIST settings: full
         ``(1000, 10, 0.1, ...)``, bottom ``(5000, 0, ...)``, gamma ``(0, ..., 0, 0.5)``,
         supervised all 0. Nonzero values must lie on the layers the mode decodes.
-    noise_std : float or array-like of shape (L + 1,), default=0.3
+    noise_std : float or array-like of shape (L + 1,), default=%(noise_std)s
         σ, the standard deviation of the Gaussian noise added to the input (σ_0) and to
         every normalised pre-activation (σ_1..σ_L) of the corrupted encoder.
+        %(noise_std_why)s
     combinator : {"gauss", "g1", "g2", "g3", "g4", "amlp"} or callable, default="gauss"
         The denoising function g of the decoder: ``"gauss"`` is the paper's eq. 2;
         ``"g1"``..``"g4"`` its Appendix B comparisons (miniature MLP with and without the
@@ -161,7 +164,12 @@ ATTRIBUTES_DOC = """    n_features_in_ : int
 
 
 def fill_docstring(cls):
-    """Put the shared parameter and attribute documentation into ``cls.__doc__``."""
-    cls.__doc__ = (cls.__doc__.replace("    %(parameters)s\n", PARAMETERS_DOC)
+    """Put the shared parameter and attribute documentation into ``cls.__doc__``, with
+    the defaults that differ between the estimators read from ``cls``'s signature and
+    ``cls._noise_std_why``."""
+    noise_std = inspect.signature(cls).parameters["noise_std"].default
+    parameters = (PARAMETERS_DOC.replace("%(noise_std)s", repr(noise_std))
+                  .replace("%(noise_std_why)s", cls._noise_std_why))
+    cls.__doc__ = (cls.__doc__.replace("    %(parameters)s\n", parameters)
                    .replace("    %(attributes)s\n", ATTRIBUTES_DOC))
     return cls

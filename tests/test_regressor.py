@@ -1,8 +1,10 @@
+import inspect
+
 import numpy as np
 import pytest
 from sklearn.metrics import r2_score
 
-from sklearn_ladder import LadderRegressor
+from sklearn_ladder import LadderClassifier, LadderRegressor
 
 FAST = {"layers": [40, 20], "max_epochs": 15, "random_state": 0,
         "denoising_costs": [10, 1, 0.1, 0.1]}
@@ -91,3 +93,13 @@ def test_early_stopping_uses_r2_on_held_out_rows():
     held_out = dict(reg.net_.callbacks_)["valid_score"]
     outputs = reg.net_.forward(held_out.X, training=False).numpy()
     assert r2_score(held_out.y, outputs) == pytest.approx(max(scores), abs=1e-6)
+
+
+def test_the_regressor_has_its_own_noise_default_and_documents_it():
+    # Less noise than the classifier's, and each docstring states its own class's default
+    # (the shared parameter documentation is filled in per class).
+    assert LadderRegressor().noise_std < LadderClassifier().noise_std
+    for cls in (LadderClassifier, LadderRegressor):
+        default = inspect.signature(cls).parameters["noise_std"].default
+        assert f"noise_std : float or array-like of shape (L + 1,), default={default!r}\n" \
+            in cls.__doc__
