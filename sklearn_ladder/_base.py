@@ -250,6 +250,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     _output = "softmax"
     _supervised_cost = "cross_entropy"
+    # Why noise_std defaults to what it does: a sentence for the docstring (fill_docstring).
     _noise_std_why = "The paper's value on MNIST."
 
     _parameter_constraints: dict = {

@@ -6,6 +6,7 @@ them.
 """
 
 import inspect
+import textwrap
 
 __all__ = ["ATTRIBUTES_DOC", "PARAMETERS_DOC", "fill_docstring"]
 
@@ -40,7 +41,7 @@ PARAMETERS_DOC = """    Parameters
     noise_std : float or array-like of shape (L + 1,), default=%(noise_std)s
         σ, the standard deviation of the Gaussian noise added to the input (σ_0) and to
         every normalised pre-activation (σ_1..σ_L) of the corrupted encoder.
-        %(noise_std_why)s
+%(noise_std_why)s
     combinator : {"gauss", "g1", "g2", "g3", "g4", "amlp"} or callable, default="gauss"
         The denoising function g of the decoder: ``"gauss"`` is the paper's eq. 2;
         ``"g1"``..``"g4"`` its Appendix B comparisons (miniature MLP with and without the
@@ -168,8 +169,10 @@ def fill_docstring(cls):
     the defaults that differ between the estimators read from ``cls``'s signature and
     ``cls._noise_std_why``."""
     noise_std = inspect.signature(cls).parameters["noise_std"].default
+    why = textwrap.fill(cls._noise_std_why, width=88, initial_indent=" " * 8,
+                        subsequent_indent=" " * 8)
     parameters = (PARAMETERS_DOC.replace("%(noise_std)s", repr(noise_std))
-                  .replace("%(noise_std_why)s", cls._noise_std_why))
+                  .replace("%(noise_std_why)s", why))
     cls.__doc__ = (cls.__doc__.replace("    %(parameters)s\n", parameters)
                    .replace("    %(attributes)s\n", ATTRIBUTES_DOC))
     return cls

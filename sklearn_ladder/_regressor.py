@@ -54,11 +54,11 @@ class LadderRegressor(RegressorMixin, BaseLadder):
     _output = "linear"
     _supervised_cost = "squared_error"
     _noise_std_why = (
-        "Half the classifier's 0.3: the prediction is trained on the corrupted pass, and\n"
-        "        a regression target, unlike a class, is moved by every bit of noise that\n"
-        "        reaches the output. With σ = 0.15 the ladder beat its encoder alone in all\n"
-        "        6 regression cells of ``benchmarks/datasets.py`` (with 0.3, in 5) and did\n"
-        "        better than with 0.3 on 4 of them; on diabetes, noisier, 0.3 did better.")
+        "Half the classifier's 0.3: the prediction is trained on the corrupted pass, and "
+        "a regression target, unlike a class, is moved by every bit of noise that "
+        "reaches the output. With σ = 0.15 the ladder beat its encoder alone in all "
+        "6 regression cells of ``benchmarks/datasets.py`` (with 0.3, in 5) and did "
+        "better than with 0.3 on 4 of them; on diabetes, noisier, 0.3 did better.")
 
     # The classifier's defaults, but for the noise (see _noise_std_why).
     __init__ = make_init({**SHARED_PARAMETERS, "noise_std": 0.15})
