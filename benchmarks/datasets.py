@@ -172,11 +172,11 @@ def _fit_score(name: str, model, split, task: str) -> float:
 
 
 def run(task: str, datasets: dict, seeds, data_home, only=None, log=None,
-        labels=None, **options) -> list[dict]:
-    """Every (data set, label count, seed, method) run (only the data sets ``only`` and
-    label counts ``labels`` when given; ``options``, the ladders' ``device`` and ``grid``,
-    go to the method tables); each is also appended to ``log`` (JSON lines) as it ends, so
-    that a stopped run keeps what it measured."""
+        labels=None, methods=None, **options) -> list[dict]:
+    """Every (data set, label count, seed, method) run (only the data sets ``only``, label
+    counts ``labels`` and methods ``methods`` when given; ``options``, the ladders'
+    ``device`` and ``grid``, go to the method tables); each is also appended to ``log``
+    (JSON lines) as it ends, so that a stopped run keeps what it measured."""
     runs = []
     make_models = classifiers if task == "classification" else regressors
     for dataset, (loader, label_counts) in datasets.items():
@@ -192,6 +192,8 @@ def run(task: str, datasets: dict, seeds, data_home, only=None, log=None,
             split = _split(np.asarray(X, dtype=np.float64), np.asarray(y), n_labels, seed,
                            task)
             for name, model in make_models(seed, **options).items():
+                if methods and name not in methods:
+                    continue
                 start = time.perf_counter()
                 score = _fit_score(name, model, split, task)
                 runs.append({"task": task, "dataset": dataset, "labels": n_labels,
@@ -228,13 +230,21 @@ def summarize(runs: list[dict]) -> list[dict]:
         stats = {m: _cell_stats(rs) for m, rs in methods.items()}
         better = min if task == "classification" else max
         best = better(stats, key=lambda m: stats[m]["mean"])
-        ladder, top = stats[LADDER], stats[best]
-        within = abs(ladder["mean"] - top["mean"]) <= ladder["std"] + top["std"]
         rows.append({"task": task, "dataset": dataset, "labels": labels, "stats": stats,
-                     "best": best, "ladder_best_or_within_std": best == LADDER or within,
-                     "ladder_not_worse_than_encoder": better(
-                         (LADDER, ENCODER), key=lambda m: stats[m]["mean"]) == LADDER})
+                     "best": best, **_ladder_verdicts(stats, best, better)})
     return rows
+
+
+def _ladder_verdicts(stats: dict, best: str, better) -> dict:
+    """Whether the ladder is best or within one std of the best, and not worse than its
+    encoder alone (None where a run of a few methods (--methods) left them out)."""
+    if LADDER not in stats or ENCODER not in stats:
+        return {"ladder_best_or_within_std": None, "ladder_not_worse_than_encoder": None}
+    ladder, top = stats[LADDER], stats[best]
+    within = abs(ladder["mean"] - top["mean"]) <= ladder["std"] + top["std"]
+    return {"ladder_best_or_within_std": best == LADDER or within,
+            "ladder_not_worse_than_encoder": better(
+                (LADDER, ENCODER), key=lambda m: stats[m]["mean"]) == LADDER}
 
 
 def markdown(rows: list[dict], info: dict, seeds, wall: float) -> str:
@@ -260,11 +270,14 @@ def markdown(rows: list[dict], info: dict, seeds, wall: float) -> str:
                 cells.append(f"**{text}**" if m == r["best"] else text)
             unit = "per class" if task == "classification" else "rows"
             out.append(f"| {r['dataset']} | {r['labels']} {unit} | " + " | ".join(cells) + " |")
-        wins = sum(r["ladder_best_or_within_std"] for r in task_rows)
-        safe = sum(r["ladder_not_worse_than_encoder"] for r in task_rows)
-        out += ["", f"The ladder is best or within one standard deviation of the best in "
-                f"{wins} of {len(task_rows)} cells, and at least as good as its encoder "
-                f"alone in {safe} of {len(task_rows)}.", ""]
+        judged = [r for r in task_rows if r["ladder_best_or_within_std"] is not None]
+        if judged:
+            wins = sum(r["ladder_best_or_within_std"] for r in judged)
+            safe = sum(r["ladder_not_worse_than_encoder"] for r in judged)
+            out += ["", f"The ladder is best or within one standard deviation of the best "
+                    f"in {wins} of {len(judged)} cells, and at least as good as its encoder "
+                    f"alone in {safe} of {len(judged)}."]
+        out.append("")
     return "\n".join(out)
 
 
@@ -303,6 +316,12 @@ def _load_part(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
+def _latest_runs(runs: list[dict]) -> list[dict]:
+    """``runs`` with only the last of each (task, data set, labels, seed, method)."""
+    latest = {(r["task"], r["dataset"], r["labels"], r["seed"], r["method"]): r for r in runs}
+    return list(latest.values())
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
@@ -312,23 +331,27 @@ def main(argv=None) -> int:
                         help="also the ladder tuned by LadderGridSearchCV (24 fits per run)")
     parser.add_argument("--labels", nargs="+", type=int, default=None,
                         help="label counts to run (per class, or rows for regression)")
+    parser.add_argument("--methods", nargs="+", default=None,
+                        help="methods to run (the table's column names)")
     parser.add_argument("--task", choices=["classification", "regression", "both"],
                         default="both")
     parser.add_argument("--data-home", default=os.environ.get("SKLEARN_LADDER_DATA"))
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--merge", nargs="+", type=Path, default=None,
-                        help="datasets.json files of runs made apart (e.g. in parallel "
-                             "processes): their runs are summarised together, nothing runs")
+                        help="datasets.json files (or runs .jsonl logs) of runs made apart "
+                             "(e.g. in parallel processes): their runs are summarised "
+                             "together, a later part's run replacing an earlier one of the "
+                             "same cell, seed and method; nothing runs")
     args = parser.parse_args(argv)
     start, runs = time.perf_counter(), []
     if args.merge:
         parts = [_load_part(path) for path in args.merge]
-        runs = [r for part in parts for r in part["runs"]]
+        runs = _latest_runs([r for part in parts for r in part["runs"]])
         wall, info = max(part["wall_time_s"] for part in parts), parts[0]["machine"]
     else:
         args.output.mkdir(parents=True, exist_ok=True)
         log = args.output / "datasets-runs.jsonl"
-        options = {"device": args.device, "grid": args.grid}
+        options = {"device": args.device, "grid": args.grid, "methods": args.methods}
         if args.task in ("classification", "both"):
             runs += run("classification", CLASSIFICATION, args.seeds, args.data_home,
                         args.only, log, args.labels, **options)

@@ -15,6 +15,9 @@ features. Changes to the defaults (the variants) are tried on the cells of
   baseline that ``sigma 0.15`` is to beat);
 - ``manifold``: λ = 100, 10, 1, then 0.1 (the vector that beat its encoder alone in
   ``regression_manifold.py``, where the MNIST λ lost to it).
+- ``labeled statistics``, ``unlabeled statistics``: ``labeled_statistics`` fixed to the
+  paper's (the labeled rows normalised with their own batch statistics) or to the
+  unlabeled rows' statistics, where "auto" would choose the other.
 
 Each run is appended to ``lambda-scaling-runs.jsonl`` as it ends; ``--summarize`` writes
 ``lambda-scaling.md`` (mean per cell and variant, beside the defaults and the encoder
@@ -60,6 +63,8 @@ VARIANTS = {
     "sigma 0.15": lambda d: {"noise_std": 0.15},
     "encoder alone, sigma 0.15": lambda d: {"mode": "supervised", "noise_std": 0.15},
     "manifold": lambda d: {"denoising_costs": [100.0, 10.0, 1.0] + [0.1] * (len(PAPER) - 3)},
+    "labeled statistics": lambda d: {"labeled_statistics": "labeled"},
+    "unlabeled statistics": lambda d: {"labeled_statistics": "unlabeled"},
 }
 
 

@@ -154,6 +154,7 @@ def _classifier(name: str, seed: int, epochs: int, data, device: str,
         denoising_costs=setting["denoising_costs"], noise_std=setting["noise_std"],
         combinator=setting["combinator"], activation=setting["activation"],
         top_scale=setting["top_scale"], lr_decay_start=setting["lr_decay_start"],
+        labeled_statistics="labeled",  # the paper's, whatever the number of labels
         max_epochs=epochs, device=device, fp32_precision=fp32_precision, random_state=seed,
         callbacks=[("test_error", TestErrorPerEpoch(data.X_test, data.y_test))],
     )

@@ -55,6 +55,18 @@ PARAMETERS_DOC = """    Parameters
     top_scale : bool, default=True
         Whether the top layer has the learned scale γ of its logits (the paper drops it
         for CIFAR-10's Conv-Large).
+    labeled_statistics : {"auto", "labeled", "unlabeled"}, default="auto"
+        The batch statistics that normalise the labeled rows in training. ``"labeled"``
+        (the paper): their own, and at test time those of the labeled set. With a few
+        labeled rows, cycled to fill each batch, these statistics are noisy and differ
+        from those of the unlabeled rows that the decoder learns from.
+        ``"unlabeled"``: those of the unlabeled rows of the same batch, and at test time
+        those of every training row; it needs a decoder (not ``mode="supervised"``).
+        ``"auto"``: ``"unlabeled"`` on a small table, fewer than 50 features and fewer
+        than 50 labeled rows (some rows unlabeled, and a decoder), else ``"labeled"``. In
+        the data-set benchmark borrowing lowered the ladder's error with 6 to 40 labeled
+        rows of 2 to 30 features (two moons, wine, breast cancer) and raised it on
+        digits (64 features, 20 to 50 labeled rows).
     batch_size : int, default=100
         Rows of each kind per update: every update sees ``batch_size`` labeled and
         ``batch_size`` unlabeled rows (capped at the number of rows). At least 2, since
@@ -152,6 +164,9 @@ ATTRIBUTES_DOC = """    n_features_in_ : int
         The λ values used.
     noise_std_ : ndarray of shape (L + 1,)
         The σ values used.
+    labeled_statistics_ : {"labeled", "unlabeled"}
+        The batch statistics that normalised the labeled rows (``labeled_statistics``
+        with "auto" resolved).
     net_ : LadderNet
         The trained skorch net; ``net_.module_`` is the torch module.
     history_ : skorch.History

@@ -8,7 +8,8 @@ silent, the authors' code decides (the docstrings say where: ε of batch normali
 the clean statistics that normalise the reconstructions, the initialisation).
 
 Training batches hold ``B`` labeled rows followed by ``B`` unlabeled rows. Batch
-statistics are always computed per group. Inside, a batch is laid out as
+statistics are computed per group (the paper), or, with ``labeled_statistics="unlabeled"``,
+the labeled rows borrow those of the unlabeled rows beside them. Inside, a batch is laid out as
 ``(B, groups, *shape)``, with ``shape`` a layer's ``(units,)`` or
 ``(channels, height, width)`` and up to three groups: the labeled and the unlabeled rows
 of the corrupted encoder and the unlabeled rows of the clean encoder. One matrix product
@@ -91,15 +92,21 @@ def _in_vmap(z: torch.Tensor) -> bool:
     return torch._C._functorch.is_batchedtensor(z)
 
 
+def _batch_moments(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``z - mean``, the mean and ``1 / sqrt(biased var + eps)`` of ``(N, C, ...)`` per
+    channel (the last two shaped to broadcast against ``z``)."""
+    dims = [0, *range(2, z.ndim)]
+    mean = z.mean(dims, keepdim=True)
+    centred = z - mean
+    return centred, mean, torch.rsqrt(centred.square().mean(dims, keepdim=True) + BN_EPS)
+
+
 def _plain_batch_norm(z: torch.Tensor):
     """Batch normalisation of ``(N, C, ...)`` per channel from its formula, with the mean
     and ``1 / sqrt(var + eps)`` per channel. Under vmap the batch-norm kernel's rule moves
     the models' axis among the channels and back, copying every activation twice; these
     element-wise operations and reductions keep the layout."""
-    dims = [0, *range(2, z.ndim)]
-    mean = z.mean(dims, keepdim=True)
-    centred = z - mean
-    inv_std = torch.rsqrt(centred.square().mean(dims, keepdim=True) + BN_EPS)
+    centred, mean, inv_std = _batch_moments(z)
     return centred * inv_std, mean.flatten(), inv_std.flatten()
 
 
@@ -184,6 +191,12 @@ class Ladder(nn.Module):
         corrupted outputs), batch-normalised.
     top_scale : bool, default=True
         Whether the top layer has the scale γ (the paper drops it for CIFAR-10).
+    labeled_statistics : {"labeled", "unlabeled"}, default="labeled"
+        The batch statistics that normalise the labeled rows in training. "labeled" (the
+        paper): their own; the test-time statistics are then the labeled set's.
+        "unlabeled": those of the corrupted unlabeled rows of the same batch; the
+        test-time statistics are then those of every training row. Needs a decoder (the
+        supervised baseline's batches hold no unlabeled rows).
     init_seed : int, optional
         Seed of the initial weights, drawn from a generator of their own (torch's global
         generator when None).
@@ -205,15 +218,26 @@ class Ladder(nn.Module):
         activation: str = "relu",
         output: str = "softmax",
         top_scale: bool = True,
+        labeled_statistics: str = "labeled",
         init_seed: int | None = None,
     ):
         super().__init__()
         if output not in ("softmax", "linear"):
             raise ValueError(f"output must be 'softmax' or 'linear', got {output!r}")
+        if labeled_statistics not in ("labeled", "unlabeled"):
+            raise ValueError(f"labeled_statistics must be 'labeled' or 'unlabeled', got "
+                             f"{labeled_statistics!r}")
         self.output = output
+        self.labeled_statistics = labeled_statistics
         self.noise_generator = None
         specs = as_specs(layers)
         self._set_structure(input_shape, specs, denoising_costs, noise_std)
+        if labeled_statistics == "unlabeled" and self.lowest_decoded is None:
+            raise ValueError(
+                "labeled_statistics='unlabeled' borrows the statistics of each batch's "
+                "unlabeled rows, but the supervised baseline (no decoder) trains on "
+                "batches of labeled rows alone; use labeled_statistics='labeled'."
+            )
         init = None if init_seed is None else torch.Generator().manual_seed(init_seed)
         self._build_encoder(activation, top_scale, init)
         self._build_decoder(combinator, init)
@@ -363,10 +387,8 @@ class Ladder(nn.Module):
                 shape = self._channel_shapes[l]
                 z = _normalize(z_pre, self.test_mean(l).to(x.dtype).view(shape),
                                self.test_var(l).to(x.dtype).view(shape))
-            elif statistics == "batch_stats":
-                z, mean, inv_std = _batch_normalize_groups_with_statistics(z_pre)
             else:
-                z = _batch_normalize_groups(z_pre)
+                z, mean, inv_std = self._batch_normalize(z_pre, statistics == "batch_stats")
             if noise[l] is not None:
                 z = z + noise[l]
             if l in self._activated:
@@ -378,6 +400,24 @@ class Ladder(nn.Module):
             means.append(mean)
             inv_stds.append(inv_std)
         return _EncoderPass(zs, hs, means, inv_stds, h)
+
+    def _batch_normalize(self, z_pre: torch.Tensor, with_statistics: bool):
+        """Training normalisation of ``z_pre`` of shape ``(N, G, C, ...)``: each group with
+        its own batch statistics, except that with ``labeled_statistics="unlabeled"`` the
+        labeled rows (group 0) borrow those of the corrupted unlabeled rows (group 1).
+        Returns ``z`` and, ``with_statistics``, the last group's mean and inverse std."""
+        borrow = self.labeled_statistics == "unlabeled" and z_pre.shape[1] > 1
+        groups = z_pre[:, 1:] if borrow else z_pre
+        mean = inv_std = None
+        if with_statistics:
+            z, mean, inv_std = _batch_normalize_groups_with_statistics(groups)
+        else:
+            z = _batch_normalize_groups(groups)
+        if borrow:
+            _, unlabeled_mean, unlabeled_inv_std = _batch_moments(z_pre[:, 1])
+            labeled = (z_pre[:, 0] - unlabeled_mean) * unlabeled_inv_std
+            z = torch.cat([labeled[:, None], z], dim=1)
+        return z, mean, inv_std
 
     def predict_logits(self, x: torch.Tensor) -> torch.Tensor:
         """Clean encoder with the fixed test-time statistics: float64 logits (n, n_classes).

@@ -12,7 +12,8 @@ adds what the ladder needs on top of it:
 - on the CPU, freed buffers kept for the next update rather than returned to the kernel
   (see :mod:`._allocator`), and oneDNN's float32 precision set per update when asked for
   (``fp32_precision``);
-- the test-time batch statistics computed from the clean labeled path at the end of
+- the test-time batch statistics computed from the clean path, over the labeled rows (or
+  every row, when the labeled rows borrowed the unlabeled rows' statistics) at the end of
   training (also after a KeyboardInterrupt, which skorch turns into a normal end).
 """
 
@@ -528,22 +529,25 @@ class LadderNet(NeuralNet):
         self.set_test_statistics(self.get_dataset(X, y))
 
     def set_test_statistics(self, data: RowData) -> None:
-        """Average the clean labeled path's batch statistics over the labeled batches.
+        """Average the clean batch statistics over batches of the rows whose statistics
+        normalised the labeled rows in training: the labeled rows (the paper), or every
+        row when the module's ``labeled_statistics`` is "unlabeled".
 
-        With at most ``B`` labeled rows this is exactly the statistics of the labeled set,
-        the same ones its rows were normalised with during training.
+        With at most ``B`` such rows this is exactly their statistics, the same ones the
+        labeled rows were normalised with during training.
         """
-        labeled = data.labeled
+        rows = (data.labeled if self.module_.labeled_statistics == "labeled"
+                else np.arange(len(data)))
         size = min(self.batch_size, len(data))
-        if len(labeled) <= size:
-            batches = labeled[None]
+        if len(rows) <= size:
+            batches = rows[None]
         else:
-            n_batches = math.ceil(len(labeled) / size)
-            batches = np.resize(labeled, n_batches * size).reshape(n_batches, size)
+            n_batches = math.ceil(len(rows) / size)
+            batches = np.resize(rows, n_batches * size).reshape(n_batches, size)
         index = torch.from_numpy(batches).to(data.X.device)
         total = None
-        for rows in index:
-            stats = self.module_.clean_batch_statistics(data.X[rows])
+        for batch in index:
+            stats = self.module_.clean_batch_statistics(data.X[batch])
             total = stats if total is None else [
                 (m0 + m1, v0 + v1) for (m0, v0), (m1, v1) in zip(total, stats)]
         self.module_.set_test_statistics([(m / len(index), v / len(index)) for m, v in total])

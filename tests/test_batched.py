@@ -228,9 +228,11 @@ def test_grid_search_refuses_what_it_cannot_batch(grid_search_data):
 @pytest.mark.parametrize("params", [
     dict(mode="gamma"), dict(mode="bottom"), dict(mode="supervised"),
     dict(combinator="g1"), dict(combinator="g3"), dict(combinator="amlp"),
-    dict(activation="tanh"),
+    dict(activation="tanh"), dict(labeled_statistics="unlabeled"),
     dict(layers=[Conv(4, 3), MaxPool(2), Conv(6, 1), GlobalMeanPool(), Dense(10)],
          input_shape=(1, 8, 8)),
+    dict(layers=[Conv(4, 3), GlobalMeanPool(), Dense(10)], input_shape=(1, 8, 8),
+         labeled_statistics="unlabeled"),
 ], ids=lambda p: "-".join(f"{k}={v}" for k, v in p.items())[:40])
 def test_every_kind_of_ladder_trains_in_a_batch(digits_50_labels, params):
     X, y = digits_50_labels

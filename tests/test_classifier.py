@@ -109,6 +109,35 @@ def test_explicit_lambda_overrides_the_mode_default(digits_semi):
     assert clf.denoising_costs_.tolist() == [0, 0, 0, 3.0]
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 updates
+def test_small_tables_with_few_labels_borrow_the_unlabeled_statistics(digits_semi):
+    X, y, _, _ = digits_semi  # 1,257 rows of 64 features, 50 labeled (5 per class)
+    table = X[:, 20:40]  # 20 features
+    first_of_each_class = [np.flatnonzero(y == c)[0] for c in range(10)]
+    few = np.where(np.isin(np.arange(len(y)), first_of_each_class), y, -1)  # 10 rows
+    every = np.where(y >= 0, y, 0)
+
+    def fitted(X, y, **params):
+        clf = LadderClassifier([20], max_iter=2, random_state=0, **params).fit(X, y)
+        assert clf.net_.module_.labeled_statistics == clf.labeled_statistics_
+        return clf.labeled_statistics_
+
+    assert fitted(table, few) == "unlabeled"
+    assert fitted(X, few) == "labeled"  # 64 features
+    assert fitted(table, y) == "labeled"  # 50 labeled rows
+    assert fitted(table[:40], every[:40]) == "labeled"  # every row labeled
+    assert fitted(table, few, mode="supervised") == "labeled"  # no unlabeled rows to borrow
+    assert fitted(table, few, denoising_costs=[0, 0, 0]) == "labeled"  # nothing decoded
+    assert fitted(table, few, labeled_statistics="labeled") == "labeled"
+    assert fitted(X, y, labeled_statistics="unlabeled") == "unlabeled"
+    with pytest.raises(ValueError, match="supervised baseline"):
+        fitted(X, y, mode="supervised", labeled_statistics="unlabeled")
+    # A continued fit keeps its network's statistics, however many rows are labeled now.
+    clf = LadderClassifier([20], max_iter=2, warm_start=True, random_state=0).fit(table, few)
+    clf.fit(table, every)
+    assert clf.labeled_statistics_ == "unlabeled"
+
+
 def test_clone_gives_an_unfitted_copy_with_equal_parameters(digits_semi):
     X, y, _, _ = digits_semi
     clf = LadderClassifier(**FAST).fit(X, y)

@@ -77,6 +77,31 @@ def test_labeled_and_unlabeled_rows_use_their_own_statistics():
                                    atol=1e-4, rtol=0)
 
 
+def test_labeled_rows_can_borrow_the_unlabeled_rows_statistics():
+    own, borrowing = make(noise=0.0).train(), make(noise=0.0, labeled_statistics="unlabeled")
+    x, _ = batch()
+    groups = x.reshape(2, 16, -1).transpose(0, 1)
+    z_own, z_borrowed = own._encode(groups).z[1], borrowing._encode(groups).z[1]
+    z_pre = groups @ borrowing.weights["1"]
+    unlabeled = z_pre[:, 1]
+    expected = (z_pre[:, 0] - unlabeled.mean(0)) / (unlabeled.var(0, unbiased=False)
+                                                     + BN_EPS).sqrt()
+    torch.testing.assert_close(z_borrowed[:, 0], expected, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(z_borrowed[:, 1], z_own[:, 1])  # the unlabeled rows' own
+    assert not torch.allclose(z_borrowed[:, 0], z_own[:, 0], atol=1e-2)
+    # So the labeled rows' logits now follow the unlabeled rows.
+    shifted = x.clone()
+    shifted[16:] = shifted[16:] * 5 + 3
+    assert not torch.allclose(borrowing.train()(x).logits, borrowing(shifted).logits)
+
+
+def test_borrowed_statistics_need_unlabeled_rows_in_the_batch():
+    with pytest.raises(ValueError, match=r"supervised baseline.*labeled_statistics='labeled'"):
+        make(costs=[0, 0, 0, 0], labeled_statistics="unlabeled")
+    with pytest.raises(ValueError, match="'labeled' or 'unlabeled'"):
+        make(labeled_statistics="own")
+
+
 def test_layer_zero_cost_is_unnormalised():
     # Identity combinator at layer 0: C_0 = mean(noise^2) = σ_0^2, even with constant pixels
     # (normalising them would divide by a zero variance).

@@ -74,9 +74,22 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
                                                 datasets.ENCODER, "LabelSpreading (kNN)"]
     cells = json.loads((out / "datasets.json").read_text())["cells"]
     assert [(c["dataset"], c["labels"]) for c in cells] == [("wine", 3), ("wine", 10)]
+    # The ladder alone again, with another seed's scores standing in for a changed default:
+    # the merge keeps every cell and seed once, the later part's ladder replacing the first.
+    again = tmp_path / "again"
+    monkeypatch.setattr(datasets, "classifiers", lambda seed, **options: fast(seed + 7,
+                                                                               **options))
+    assert datasets.main(["--task", "classification", "--only", "wine", "--seeds", "0",
+                          "--labels", "3", "--methods", datasets.LADDER,
+                          "--output", str(again)]) == 0
+    (rerun,) = json.loads((again / "datasets.json").read_text())["runs"]
+    assert "of 1 cells" not in (again / "datasets.md").read_text()  # nothing to judge
     merged = tmp_path / "merged"
     assert datasets.main(["--merge", str(out / "datasets-runs.jsonl"),
-                          "--output", str(merged)]) == 0
+                          str(again / "datasets-runs.jsonl"), "--output", str(merged)]) == 0
+    merged_runs = json.loads((merged / "datasets.json").read_text())["runs"]
+    assert len(merged_runs) == len(runs)
+    assert rerun in merged_runs and runs[0] not in merged_runs  # wine 3, seed 0, ladder
     table = (merged / "datasets.md").read_text()
     assert "| wine | 3 per class |" in table and "of 2 cells" in table
 

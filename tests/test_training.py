@@ -72,12 +72,16 @@ def test_learning_rate_is_constant_then_decays_linearly_to_zero():
     assert lrs[-1] == pytest.approx(1 / 49.5) and np.all(np.diff(lrs[100:]) < 0)
 
 
-def test_test_statistics_are_the_labeled_set_statistics(digits_semi):
+@pytest.mark.parametrize("statistics", ["labeled", "unlabeled"])
+def test_test_statistics_are_those_the_labeled_rows_were_normalised_with(digits_semi,
+                                                                         statistics):
     X, y, _, _ = digits_semi
-    clf = LadderClassifier([20], max_epochs=1, batch_size=100, random_state=0).fit(X, y)
+    # One batch holds every row, so the statistics are exactly those of the rows chosen.
+    clf = LadderClassifier([20], max_epochs=1, batch_size=len(X), random_state=0,
+                           labeled_statistics=statistics).fit(X, y)
     module = clf.net_.module_
-    labeled = torch.from_numpy(X[y >= 0])
-    z_pre = labeled @ module.weights["1"]
+    rows = torch.from_numpy(X[y >= 0] if statistics == "labeled" else X)
+    z_pre = rows @ module.weights["1"]
     torch.testing.assert_close(module.test_mean(1), z_pre.mean(0))
     torch.testing.assert_close(module.test_var(1), z_pre.var(0, unbiased=True))
 
