@@ -38,7 +38,9 @@ from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
     load_digits,
+    load_iris,
     load_wine,
+    make_circles,
     make_classification,
     make_friedman1,
     make_moons,
@@ -74,6 +76,12 @@ def _clusters():
                                class_sep=1.5, random_state=0)
 
 
+def _clusters_40_features():
+    return make_classification(n_samples=1500, n_features=40, n_informative=8,
+                               n_redundant=6, n_classes=3, n_clusters_per_class=2,
+                               class_sep=1.2, random_state=1)
+
+
 def _noisy_manifold():
     """A 2-D latent embedded non-linearly in 50 dimensions, plus noise; a smooth target."""
     rng = np.random.default_rng(0)
@@ -90,6 +98,12 @@ CLASSIFICATION = {
     "two moons": (lambda home: make_moons(1000, noise=0.15, random_state=0), [3, 10]),
     "clusters (4 classes, 20 features)": (lambda home: _clusters(), [5, 20]),
     "MNIST 5,000 rows (tabular)": (_mnist_subsample, [5, 20]),
+    # Held out: added after every default was chosen, to check them on data no choice
+    # was made on.
+    "iris": (lambda home: load_iris(return_X_y=True), [3, 10]),
+    "circles": (lambda home: make_circles(1000, noise=0.1, factor=0.5, random_state=0),
+                [3, 10]),
+    "clusters (3 classes, 40 features)": (lambda home: _clusters_40_features(), [5, 20]),
 }
 REGRESSION = {
     "diabetes": (lambda home: load_diabetes(return_X_y=True), [30, 100]),
