@@ -46,10 +46,9 @@ __all__ = ["SHARED_PARAMETERS", "BaseLadder", "FitPlan", "InputScaleWarning", "m
 AUTO_EPOCHS = 150
 AUTO_MIN_UPDATES = 3000
 # labeled_statistics="auto": the labeled rows borrow the unlabeled rows' batch statistics
-# on a small table, fewer labeled rows and fewer features than this. Borrowing lowered
-# the error with 6 to 40 labeled rows of 2 to 40 features (two moons, wine, breast
-# cancer, 40-feature clusters) and raised it on digits (64 features, 20 to 50 labeled
-# rows) and on circles (2 features); see the benchmarks page.
+# on a small table, fewer labeled rows and fewer features than this; the measurements
+# behind the line are in the parameter's docstring (_docstrings.py) and on the
+# benchmarks page.
 AUTO_SMALL_TABLE = 50
 # The root mean square of X outside which fit warns that X is not scaled: inputs in
 # [0, 1] (about 0.3 for MNIST) and standardised ones (1) lie well inside.

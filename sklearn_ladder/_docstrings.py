@@ -65,8 +65,9 @@ PARAMETERS_DOC = """    Parameters
         ``"auto"``: ``"unlabeled"`` on a small table, fewer than 50 features and fewer
         than 50 labeled rows (some rows unlabeled, and a decoder), else ``"labeled"``. In
         the data-set benchmark borrowing lowered the ladder's error with 6 to 40 labeled
-        rows of 2 to 30 features (two moons, wine, breast cancer) and raised it on
-        digits (64 features, 20 to 50 labeled rows).
+        rows of 2 to 40 features (two moons, wine, breast cancer, 40-feature clusters)
+        and raised it on digits (64 features, 20 to 50 labeled rows) and on circles (2
+        features, 20 labeled rows).
     batch_size : int, default=100
         Rows of each kind per update: every update sees ``batch_size`` labeled and
         ``batch_size`` unlabeled rows (capped at the number of rows). At least 2, since
