@@ -43,6 +43,7 @@ from sklearn.datasets import (
     make_circles,
     make_classification,
     make_friedman1,
+    make_friedman3,
     make_moons,
 )
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -109,6 +110,9 @@ REGRESSION = {
     "diabetes": (lambda home: load_diabetes(return_X_y=True), [30, 100]),
     "Friedman #1": (lambda home: make_friedman1(1000, noise=1.0, random_state=0), [30, 100]),
     "noisy manifold": (lambda home: _noisy_manifold(), [30, 100]),
+    # Held out, as above: four features, where noise_std="auto" lowers σ_0.
+    "Friedman #3": (lambda home: make_friedman3(1000, noise=0.1, random_state=0),
+                    [30, 100]),
 }
 
 

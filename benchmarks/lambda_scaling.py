@@ -13,6 +13,10 @@ features. Changes to the defaults (the variants) are tried on the cells of
 - ``sigma 0.15``: the default λ with half the default noise;
 - ``encoder alone, sigma 0.15``: ``mode="supervised"`` with half the default noise (the
   baseline that ``sigma 0.15`` is to beat);
+- ``input sigma 0.1``, ``input sigma 0.05``: the default noise on the hidden layers, σ_0
+  of 0.1 or 0.05 on the input; ``encoder alone, input sigma 0.1`` its baseline;
+- ``hidden sigma 0.15``: σ_0 = 0.3 on the input, half the default on the hidden layers
+  (with the input ones: which noise blurs a table of two features?);
 - ``manifold``: λ = 100, 10, 1, then 0.1 (the vector that beat its encoder alone in
   ``regression_manifold.py``, where the MNIST λ lost to it).
 - ``labeled statistics``, ``unlabeled statistics``: ``labeled_statistics`` fixed to the
@@ -63,6 +67,11 @@ VARIANTS = {
     "sigma 0.15": lambda d: {"noise_std": 0.15},
     "encoder alone, sigma 0.15": lambda d: {"mode": "supervised", "noise_std": 0.15},
     "manifold": lambda d: {"denoising_costs": [100.0, 10.0, 1.0] + [0.1] * (len(PAPER) - 3)},
+    "input sigma 0.1": lambda d: {"noise_std": [0.1] + [0.3] * (len(PAPER) - 1)},
+    "input sigma 0.05": lambda d: {"noise_std": [0.05] + [0.3] * (len(PAPER) - 1)},
+    "encoder alone, input sigma 0.1": lambda d: {
+        "mode": "supervised", "noise_std": [0.1] + [0.3] * (len(PAPER) - 1)},
+    "hidden sigma 0.15": lambda d: {"noise_std": [0.3] + [0.15] * (len(PAPER) - 1)},
     "labeled statistics": lambda d: {"labeled_statistics": "labeled"},
     "unlabeled statistics": lambda d: {"labeled_statistics": "unlabeled"},
 }

@@ -5,8 +5,9 @@ An estimator's docstring holds ``%(parameters)s`` and ``%(attributes)s`` lines, 
 them.
 """
 
-import inspect
 import textwrap
+
+from ._base import AUTO_FEW_FEATURES
 
 __all__ = ["ATTRIBUTES_DOC", "PARAMETERS_DOC", "fill_docstring"]
 
@@ -38,9 +39,11 @@ PARAMETERS_DOC = """    Parameters
         mode's default from the paper's 100-label MNIST settings: full
         ``(1000, 10, 0.1, ...)``, bottom ``(5000, 0, ...)``, gamma ``(0, ..., 0, 0.5)``,
         supervised all 0. Nonzero values must lie on the layers the mode decodes.
-    noise_std : float or array-like of shape (L + 1,), default=%(noise_std)s
+    noise_std : "auto", float or array-like of shape (L + 1,), default="auto"
         σ, the standard deviation of the Gaussian noise added to the input (σ_0) and to
-        every normalised pre-activation (σ_1..σ_L) of the corrupted encoder.
+        every normalised pre-activation (σ_1..σ_L) of the corrupted encoder. "auto":
+        σ = %(sigma)s on every layer, but σ_0 = %(sigma)s·√(n_features / %(d)s) on
+        fewer than %(d)s input features (``noise_std_`` holds the values used).
 %(noise_std_why)s
     combinator : {"gauss", "g1", "g2", "g3", "g4", "amlp"} or callable, default="gauss"
         The denoising function g of the decoder: ``"gauss"`` is the paper's eq. 2;
@@ -182,12 +185,12 @@ ATTRIBUTES_DOC = """    n_features_in_ : int
 
 def fill_docstring(cls):
     """Put the shared parameter and attribute documentation into ``cls.__doc__``, with
-    the defaults that differ between the estimators read from ``cls``'s signature and
+    the noise that differs between the estimators read from ``cls._auto_noise_std`` and
     ``cls._noise_std_why``."""
-    noise_std = inspect.signature(cls).parameters["noise_std"].default
     why = textwrap.fill(cls._noise_std_why, width=88, initial_indent=" " * 8,
                         subsequent_indent=" " * 8)
-    parameters = (PARAMETERS_DOC.replace("%(noise_std)s", repr(noise_std))
+    parameters = (PARAMETERS_DOC.replace("%(sigma)s", repr(cls._auto_noise_std))
+                  .replace("%(d)s", str(AUTO_FEW_FEATURES))
                   .replace("%(noise_std_why)s", why))
     cls.__doc__ = (cls.__doc__.replace("    %(parameters)s\n", parameters)
                    .replace("    %(attributes)s\n", ATTRIBUTES_DOC))

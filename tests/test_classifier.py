@@ -3,7 +3,7 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from sklearn_ladder import LadderClassifier
+from sklearn_ladder import LadderClassifier, LadderRegressor
 
 FAST = {"layers": [30, 20], "max_epochs": 2, "random_state": 0}
 
@@ -107,6 +107,28 @@ def test_explicit_lambda_overrides_the_mode_default(digits_semi):
     clf = LadderClassifier(**{**FAST, "max_epochs": 1}, mode="gamma",
                            denoising_costs=[0, 0, 0, 3.0]).fit(X, y)
     assert clf.denoising_costs_.tolist() == [0, 0, 0, 3.0]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 updates
+@pytest.mark.parametrize("cls", [LadderClassifier, LadderRegressor])
+def test_auto_noise_lowers_only_the_input_noise_and_only_on_few_features(digits_semi, cls):
+    X, y, _, _ = digits_semi
+    if cls is LadderRegressor:
+        y = np.where(y >= 0, y, np.nan)
+    base = cls._auto_noise_std
+
+    def noise(n_features, **params):
+        model = cls([20, 10], max_iter=2, random_state=0, **params)
+        fitted = model.fit(X[:, :n_features], y).noise_std_
+        assert fitted.tolist() == list(model.net_.module_.noise_std)  # what trained
+        return fitted.tolist()
+
+    assert noise(64) == noise(10) == [base] * 4  # many features: the same σ everywhere
+    assert noise(4) == pytest.approx([base * 0.4**0.5] + [base] * 3)
+    assert noise(1) == pytest.approx([base * 0.1**0.5] + [base] * 3)
+    assert noise(2, noise_std=0.3) == [0.3] * 4  # a number is used as given
+    assert noise(2, noise_std=[0.3, 0, 0.1, 0.2]) == [0.3, 0, 0.1, 0.2]
+    assert LadderRegressor._auto_noise_std < LadderClassifier._auto_noise_std
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 updates
