@@ -57,6 +57,11 @@ def scaled_costs(rule: str, n_features: int) -> list[float]:
     return list(PAPER * factors)
 
 
+def layer_noise(input_sigma: float, hidden_sigma: float = 0.3) -> list[float]:
+    """σ_0 on the input, another σ on every layer above it (the default network)."""
+    return [input_sigma] + [hidden_sigma] * (len(PAPER) - 1)
+
+
 # variant: the estimator's parameters for a data set of n_features inputs.
 VARIANTS = {
     "lambda0": lambda d: {"denoising_costs": scaled_costs("lambda0", d)},
@@ -67,11 +72,11 @@ VARIANTS = {
     "sigma 0.15": lambda d: {"noise_std": 0.15},
     "encoder alone, sigma 0.15": lambda d: {"mode": "supervised", "noise_std": 0.15},
     "manifold": lambda d: {"denoising_costs": [100.0, 10.0, 1.0] + [0.1] * (len(PAPER) - 3)},
-    "input sigma 0.1": lambda d: {"noise_std": [0.1] + [0.3] * (len(PAPER) - 1)},
-    "input sigma 0.05": lambda d: {"noise_std": [0.05] + [0.3] * (len(PAPER) - 1)},
-    "encoder alone, input sigma 0.1": lambda d: {
-        "mode": "supervised", "noise_std": [0.1] + [0.3] * (len(PAPER) - 1)},
-    "hidden sigma 0.15": lambda d: {"noise_std": [0.3] + [0.15] * (len(PAPER) - 1)},
+    "input sigma 0.1": lambda d: {"noise_std": layer_noise(0.1)},
+    "input sigma 0.05": lambda d: {"noise_std": layer_noise(0.05)},
+    "encoder alone, input sigma 0.1": lambda d: {"mode": "supervised",
+                                                 "noise_std": layer_noise(0.1)},
+    "hidden sigma 0.15": lambda d: {"noise_std": layer_noise(0.3, 0.15)},
     "labeled statistics": lambda d: {"labeled_statistics": "labeled"},
     "unlabeled statistics": lambda d: {"labeled_statistics": "unlabeled"},
 }

@@ -123,6 +123,8 @@ def test_lambda_scaling_rules_and_summary(tmp_path):
     assert costs["lambda0 only"] == [1000.0, 0, 0, 0, 0, 0, 0]
     assert costs["lambda/10"][:2] == [100.0, 1.0]
     assert lambda_scaling.VARIANTS["sigma 0.15"](13) == {"noise_std": 0.15}
+    assert lambda_scaling.VARIANTS["input sigma 0.1"](2) == {"noise_std": [0.1] + [0.3] * 6}
+    assert lambda_scaling.VARIANTS["hidden sigma 0.15"](2) == {"noise_std": [0.3] + [0.15] * 6}
     log = tmp_path / "lambda-scaling-runs.jsonl"
     log.write_text("\n".join(json.dumps({"dataset": d, "labels": 3, "seed": s,
                                          "rule": rule, "score": score})
