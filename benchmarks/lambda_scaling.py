@@ -5,6 +5,8 @@ features. Changes to the defaults (the variants) are tried on the cells of
 ``datasets.py`` (same splits, same scaling, same seeds), for ``LadderClassifier`` and
 ``LadderRegressor``:
 
+- ``defaults``, ``encoder alone``: the ladder's defaults and ``mode="supervised"``, to
+  rerun with ``--init-offset`` (the same split trained from another seed);
 - ``lambda0``: λ_0 × min(1, n_features / 784), the other λ as the defaults;
 - ``all``: every λ × min(1, n_features / 784);
 - ``lambda/10``: every λ divided by 10;
@@ -19,6 +21,10 @@ features. Changes to the defaults (the variants) are tried on the cells of
   (with the input ones: which noise blurs a table of two features?);
 - ``manifold``: λ = 100, 10, 1, then 0.1 (the vector that beat its encoder alone in
   ``regression_manifold.py``, where the MNIST λ lost to it).
+- ``gamma``: the Γ-model (``mode="gamma"``, the top layer alone denoised, λ = 0.5);
+  ``top lambda 10``: the defaults with the top layer's λ raised from 0.1 to 10 (does
+  denoising the class layer, a consistency cost on the unlabeled rows, help a table
+  whose classes are clusters of a few features?);
 - ``labeled statistics``, ``unlabeled statistics``: ``labeled_statistics`` fixed to the
   paper's (the labeled rows normalised with their own batch statistics) or to the
   unlabeled rows' statistics, where "auto" would choose the other.
@@ -49,6 +55,7 @@ from sklearn_ladder import LadderClassifier, LadderRegressor
 # The estimators' default λ for their default network (five hidden layers, then the output).
 PAPER = default_costs(LadderClassifier())
 BOTTOM = np.arange(len(PAPER)) == 0
+TOP = np.arange(len(PAPER)) == len(PAPER) - 1
 
 
 def scaled_costs(rule: str, n_features: int) -> list[float]:
@@ -64,6 +71,8 @@ def layer_noise(input_sigma: float, hidden_sigma: float = 0.3) -> list[float]:
 
 # variant: the estimator's parameters for a data set of n_features inputs.
 VARIANTS = {
+    "defaults": lambda d: {},
+    "encoder alone": lambda d: {"mode": "supervised"},
     "lambda0": lambda d: {"denoising_costs": scaled_costs("lambda0", d)},
     "all": lambda d: {"denoising_costs": scaled_costs("all", d)},
     "lambda/10": lambda d: {"denoising_costs": list(PAPER / 10)},
@@ -78,11 +87,13 @@ VARIANTS = {
                                                  "noise_std": layer_noise(0.1)},
     "hidden sigma 0.15": lambda d: {"noise_std": layer_noise(0.3, 0.15)},
     "labeled statistics": lambda d: {"labeled_statistics": "labeled"},
+    "gamma": lambda d: {"mode": "gamma"},
+    "top lambda 10": lambda d: {"denoising_costs": list(np.where(TOP, 10.0, PAPER))},
     "unlabeled statistics": lambda d: {"labeled_statistics": "unlabeled"},
 }
 
 
-def run(task: str, cells, seeds, variants, log: Path) -> None:
+def run(task: str, cells, seeds, variants, log: Path, init_offset: int = 0) -> None:
     table = CLASSIFICATION if task == "classification" else REGRESSION
     estimator = LadderClassifier if task == "classification" else LadderRegressor
     for dataset, n_labels in cells:
@@ -92,9 +103,11 @@ def run(task: str, cells, seeds, variants, log: Path) -> None:
             for rule in variants:
                 params = VARIANTS[rule](X.shape[1])
                 start = time.perf_counter()
-                score = _fit_score(rule, estimator(**params, random_state=seed), split, task)
+                model = estimator(**params, random_state=seed + init_offset)
+                score = _fit_score(rule, model, split, task)
                 record = {"task": task, "dataset": dataset, "labels": n_labels,
-                          "seed": seed, "rule": rule, "score": score,
+                          "seed": seed, "init_seed": seed + init_offset, "rule": rule,
+                          "score": score,
                           "seconds": time.perf_counter() - start}
                 with open(log, "a") as f:
                     f.write(json.dumps(record) + "\n")
@@ -142,6 +155,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS),
                         default=list(VARIANTS))
+    parser.add_argument("--init-offset", type=int, default=0,
+                        help="train with random_state = seed + this on the seed's split "
+                             "(how much of a cell's spread is the training's own luck)")
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--summarize", action="store_true")
     parser.add_argument("--baseline", type=Path,
@@ -155,7 +171,7 @@ def main(argv=None) -> int:
         print(table)
         return 0
     cells = [(c.rsplit(":", 1)[0], int(c.rsplit(":", 1)[1])) for c in args.cells]
-    run(args.task, cells, args.seeds, args.variants, log)
+    run(args.task, cells, args.seeds, args.variants, log, args.init_offset)
     return 0
 
 

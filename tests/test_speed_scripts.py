@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import speed
 import speed_conv
 
@@ -122,6 +123,8 @@ def test_lambda_scaling_rules_and_summary(tmp_path):
     assert costs["no lambda0"] == [0.0, 10.0, 0.1, 0.1, 0.1, 0.1, 0.1]
     assert costs["lambda0 only"] == [1000.0, 0, 0, 0, 0, 0, 0]
     assert costs["lambda/10"][:2] == [100.0, 1.0]
+    assert lambda_scaling.VARIANTS["top lambda 10"](2)["denoising_costs"] == [
+        1000.0, 10.0, 0.1, 0.1, 0.1, 0.1, 10.0]
     assert lambda_scaling.VARIANTS["sigma 0.15"](13) == {"noise_std": 0.15}
     assert lambda_scaling.VARIANTS["input sigma 0.1"](2) == {"noise_std": [0.1] + [0.3] * 6}
     assert lambda_scaling.VARIANTS["hidden sigma 0.15"](2) == {"noise_std": [0.3] + [0.15] * 6}
@@ -142,3 +145,24 @@ def test_lambda_scaling_rules_and_summary(tmp_path):
     assert "| lambda0 | all | sigma 0.15 | ladder (defaults) |" in table
     assert "| wine | 3 | [0, 1] | 11.00 | 7.00 | — | 13.50 | 7.00 |" in table
     assert "| moons | 3 | [0] | — | — | 4.00 | 13.00 | 7.00 |" in table
+
+
+def test_lambda_scaling_init_offset_trains_another_seed_on_the_same_split(tmp_path,
+                                                                          monkeypatch):
+    import lambda_scaling
+
+    seen = []
+
+    def fake_fit_score(rule, model, split, task):
+        seen.append(split[1])
+        return float(model.random_state)
+
+    monkeypatch.setattr(lambda_scaling, "_fit_score", fake_fit_score)
+    log = tmp_path / "runs.jsonl"
+    lambda_scaling.run("classification", [("wine", 3)], [1], ["encoder alone"], log)
+    lambda_scaling.run("classification", [("wine", 3)], [1], ["encoder alone"], log,
+                       init_offset=100)
+    first, second = (json.loads(line) for line in log.read_text().splitlines())
+    assert (first["init_seed"], first["score"]) == (1, 1.0)
+    assert (second["seed"], second["init_seed"], second["score"]) == (1, 101, 101.0)
+    np.testing.assert_array_equal(seen[0], seen[1])  # the same labels were kept
