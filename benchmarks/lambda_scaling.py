@@ -54,6 +54,7 @@ from sklearn_ladder import LadderClassifier, LadderRegressor
 
 # The estimators' default λ for their default network (five hidden layers, then the output).
 PAPER = default_costs(LadderClassifier())
+SIGMA = LadderClassifier._auto_noise_std  # σ of noise_std="auto" (0.3) above the input
 BOTTOM = np.arange(len(PAPER)) == 0
 TOP = np.arange(len(PAPER)) == len(PAPER) - 1
 
@@ -64,7 +65,7 @@ def scaled_costs(rule: str, n_features: int) -> list[float]:
     return list(PAPER * factors)
 
 
-def layer_noise(input_sigma: float, hidden_sigma: float = 0.3) -> list[float]:
+def layer_noise(input_sigma: float, hidden_sigma: float = SIGMA) -> list[float]:
     """σ_0 on the input, another σ on every layer above it (the default network)."""
     return [input_sigma] + [hidden_sigma] * (len(PAPER) - 1)
 
@@ -85,7 +86,7 @@ VARIANTS = {
     "input sigma 0.05": lambda d: {"noise_std": layer_noise(0.05)},
     "encoder alone, input sigma 0.1": lambda d: {"mode": "supervised",
                                                  "noise_std": layer_noise(0.1)},
-    "hidden sigma 0.15": lambda d: {"noise_std": layer_noise(0.3, 0.15)},
+    "hidden sigma 0.15": lambda d: {"noise_std": layer_noise(SIGMA, SIGMA / 2)},
     "labeled statistics": lambda d: {"labeled_statistics": "labeled"},
     "gamma": lambda d: {"mode": "gamma"},
     "top lambda 10": lambda d: {"denoising_costs": list(np.where(TOP, 10.0, PAPER))},
