@@ -9,7 +9,11 @@ features. Changes to the defaults (the variants) are tried on the cells of
   rerun with ``--init-offset`` (the same split trained from another seed);
 - ``lambda0``: λ_0 × min(1, n_features / 784), the other λ as the defaults;
 - ``all``: every λ × min(1, n_features / 784);
-- ``lambda/10``: every λ divided by 10;
+- ``lambda/10``, ``lambda/100``: every λ divided by 10 or 100;
+- ``lambda x 1e-6``, ``lambda x 1e-6, labeled statistics``: a decoder whose cost is
+  negligible, with the batch statistics "auto" chooses or the paper's (the latter differs
+  from the encoder alone by nothing but the random numbers it draws: what is left of a
+  gap there is not the decoder's doing);
 - ``no lambda0``: λ_0 = 0 (no input reconstruction), the other λ as the defaults;
 - ``lambda0 only``: the defaults' λ_0 alone, no hidden-layer cost;
 - ``sigma 0.15``: the default λ with half the default noise;
@@ -77,6 +81,10 @@ VARIANTS = {
     "lambda0": lambda d: {"denoising_costs": scaled_costs("lambda0", d)},
     "all": lambda d: {"denoising_costs": scaled_costs("all", d)},
     "lambda/10": lambda d: {"denoising_costs": list(PAPER / 10)},
+    "lambda/100": lambda d: {"denoising_costs": list(PAPER / 100)},
+    "lambda x 1e-6": lambda d: {"denoising_costs": list(PAPER * 1e-6)},
+    "lambda x 1e-6, labeled statistics": lambda d: {"denoising_costs": list(PAPER * 1e-6),
+                                                     "labeled_statistics": "labeled"},
     "no lambda0": lambda d: {"denoising_costs": list(np.where(BOTTOM, 0.0, PAPER))},
     "lambda0 only": lambda d: {"denoising_costs": list(np.where(BOTTOM, PAPER, 0.0))},
     "sigma 0.15": lambda d: {"noise_std": 0.15},

@@ -262,6 +262,9 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     # noise_std="auto": σ on every layer (σ_0 lowered on few features), and why: sentences
     # for the docstring (fill_docstring).
     _auto_noise_std = 0.3
+    # denoising_costs=None in mode "full" on fewer than AUTO_FEW_FEATURES features: λ_0
+    # alone, no hidden layer's cost (measured for classification only).
+    _input_cost_only_on_few_features = True
     _noise_std_why = (
         "0.3 is the paper's value on MNIST. On few features σ_0 = 0.3 drowns the input: "
         "each feature carries what no other repeats, while noise along the direction "
@@ -504,7 +507,11 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         else:
             noise = _per_layer("noise_std", self.noise_std, n_layers + 1)
         if self.denoising_costs is None:
-            return np.asarray(_default_denoising_costs(self.mode, n_layers)), noise
+            costs = np.asarray(_default_denoising_costs(self.mode, n_layers))
+            if (self._input_cost_only_on_few_features and self.mode == "full"
+                    and n_features < AUTO_FEW_FEATURES):
+                costs[1:] = 0.0  # why: _docstrings.FEW_FEATURES_COSTS
+            return costs, noise
         costs = _per_layer("denoising_costs", self.denoising_costs, n_layers + 1)
         _check_mode_structure(self.mode, costs)
         return costs, noise

@@ -109,19 +109,23 @@ def test_explicit_lambda_overrides_the_mode_default(digits_semi):
     assert clf.denoising_costs_.tolist() == [0, 0, 0, 3.0]
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 updates
-@pytest.mark.parametrize("cls", [LadderClassifier, LadderRegressor])
-def test_auto_noise_lowers_only_the_input_noise_and_only_on_few_features(digits_semi, cls):
+def _fit_on_first_features(cls, digits_semi, n_features, **params):
+    """A two-update fit of ``cls`` on the first ``n_features`` digits columns."""
     X, y, _, _ = digits_semi
     if cls is LadderRegressor:
         y = np.where(y >= 0, y, np.nan)
+    return cls([20, 10], max_iter=2, random_state=0, **params).fit(X[:, :n_features], y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 updates
+@pytest.mark.parametrize("cls", [LadderClassifier, LadderRegressor])
+def test_auto_noise_lowers_only_the_input_noise_and_only_on_few_features(digits_semi, cls):
     base = cls._auto_noise_std
 
     def noise(n_features, **params):
-        model = cls([20, 10], max_iter=2, random_state=0, **params)
-        fitted = model.fit(X[:, :n_features], y).noise_std_
-        assert fitted.tolist() == list(model.net_.module_.noise_std)  # what trained
-        return fitted.tolist()
+        model = _fit_on_first_features(cls, digits_semi, n_features, **params)
+        assert model.noise_std_.tolist() == list(model.net_.module_.noise_std)  # trained
+        return model.noise_std_.tolist()
 
     assert noise(64) == noise(10) == [base] * 4  # many features: the same σ everywhere
     assert noise(4) == pytest.approx([base * 0.4**0.5] + [base] * 3)
@@ -129,6 +133,22 @@ def test_auto_noise_lowers_only_the_input_noise_and_only_on_few_features(digits_
     assert noise(2, noise_std=0.3) == [0.3] * 4  # a number is used as given
     assert noise(2, noise_std=[0.3, 0, 0.1, 0.2]) == [0.3, 0, 0.1, 0.2]
     assert LadderRegressor._auto_noise_std < LadderClassifier._auto_noise_std
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 updates
+@pytest.mark.parametrize("cls", [LadderClassifier, LadderRegressor])
+def test_default_lambda_on_few_features_decodes_the_input_alone(digits_semi, cls):
+    def costs(n_features, **params):
+        model = _fit_on_first_features(cls, digits_semi, n_features, **params)
+        fitted = model.denoising_costs_
+        assert model.net_.module_.decoded_layers == set(np.flatnonzero(fitted))  # trained
+        return fitted.tolist()
+
+    paper = [1000.0, 10.0, 0.1, 0.1]
+    assert costs(10) == paper
+    assert costs(9) == ([1000.0, 0, 0, 0] if cls is LadderClassifier else paper)
+    assert costs(2, denoising_costs=paper) == paper  # λ given are used as given
+    assert costs(2, mode="gamma") == [0, 0, 0, 0.5]  # other modes keep their defaults
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 updates

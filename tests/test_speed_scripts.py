@@ -119,10 +119,15 @@ def test_lambda_scaling_rules_and_summary(tmp_path):
     assert lambda_scaling.scaled_costs("lambda0", 392)[:2] == [500.0, 10.0]
     assert lambda_scaling.scaled_costs("all", 78.4)[:2] == [100.0, 1.0]
     costs = {rule: lambda_scaling.VARIANTS[rule](13).get("denoising_costs")
-             for rule in ("no lambda0", "lambda0 only", "lambda/10")}
+             for rule in ("no lambda0", "lambda0 only", "lambda/10", "lambda/100")}
     assert costs["no lambda0"] == [0.0, 10.0, 0.1, 0.1, 0.1, 0.1, 0.1]
     assert costs["lambda0 only"] == [1000.0, 0, 0, 0, 0, 0, 0]
     assert costs["lambda/10"][:2] == [100.0, 1.0]
+    assert costs["lambda/100"][:2] == [10.0, 0.1]
+    # a decoder on every layer, its cost negligible, with the paper's statistics
+    tiny = lambda_scaling.VARIANTS["lambda x 1e-6, labeled statistics"](2)
+    assert tiny["labeled_statistics"] == "labeled"
+    np.testing.assert_allclose(tiny["denoising_costs"], [1e-3, 1e-5] + [1e-7] * 5)
     assert lambda_scaling.VARIANTS["top lambda 10"](2)["denoising_costs"] == [
         1000.0, 10.0, 0.1, 0.1, 0.1, 0.1, 10.0]
     assert lambda_scaling.VARIANTS["sigma 0.15"](13) == {"noise_std": 0.15}
