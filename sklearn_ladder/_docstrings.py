@@ -39,7 +39,8 @@ PARAMETERS_DOC = """    Parameters
         mode's default from the paper's 100-label MNIST settings: full
         ``(1000, 10, 0.1, ...)``, bottom ``(5000, 0, ...)``, gamma ``(0, ..., 0, 0.5)``,
         supervised all 0. Nonzero values must lie on the layers the mode decodes.
-%(few_features_costs)s    noise_std : "auto", float or array-like of shape (L + 1,), default="auto"
+%(few_features_costs)s
+    noise_std : "auto", float or array-like of shape (L + 1,), default="auto"
         σ, the standard deviation of the Gaussian noise added to the input (σ_0) and to
         every normalised pre-activation (σ_1..σ_L) of the corrupted encoder. "auto":
         σ = %(sigma)s on every layer, but σ_0 = %(sigma)s·√(n_features / %(d)s) on
@@ -190,8 +191,8 @@ FEW_FEATURES_COSTS = (
     "costs made the ladder worse than its encoder alone (two moons and circles, 10 "
     "labels per class, 10 seeds: test error 9.2 and 18.4 % with them, 7.9 and 15.4 % "
     "without, the encoder alone 7.1 and 17.0 %); with fewer labels they helped (two "
-    "moons, 3 per class: 11.3 % with them, 15.4 % without, the encoder alone 17.9 %), "
-    "a price paid for doing no harm (benchmarks page).")
+    "moons, 3 per class: 11.3 % with them, 15.4 % without, the encoder alone 17.9 %): "
+    "the rule's price (benchmarks page).")
 
 
 def fill_docstring(cls):
@@ -206,7 +207,7 @@ def fill_docstring(cls):
 
     costs = (paragraph(FEW_FEATURES_COSTS) if cls._input_cost_only_on_few_features
              else "")
-    parameters = (PARAMETERS_DOC.replace("%(few_features_costs)s", costs)
+    parameters = (PARAMETERS_DOC.replace("%(few_features_costs)s\n", costs)
                   .replace("%(sigma)s", repr(cls._auto_noise_std))
                   .replace("%(d)s", str(AUTO_FEW_FEATURES))
                   .replace("%(noise_std_why)s\n", paragraph(cls._noise_std_why)))
