@@ -29,6 +29,9 @@ features. Changes to the defaults (the variants) are tried on the cells of
   ``top lambda 10``: the defaults with the top layer's λ raised from 0.1 to 10 (does
   denoising the class layer, a consistency cost on the unlabeled rows, help a table
   whose classes are clusters of a few features?);
+- ``without the few-features rules``: every layer's λ and σ = 0.3 on every layer, what
+  the defaults are on 10 features or more (on fewer, they lower σ_0 and keep λ_0 alone:
+  is their line well placed?);
 - ``labeled statistics``, ``unlabeled statistics``: ``labeled_statistics`` fixed to the
   paper's (the labeled rows normalised with their own batch statistics) or to the
   unlabeled rows' statistics, where "auto" would choose the other.
@@ -99,6 +102,8 @@ VARIANTS = {
     "gamma": lambda d: {"mode": "gamma"},
     "top lambda 10": lambda d: {"denoising_costs": list(np.where(TOP, 10.0, PAPER))},
     "unlabeled statistics": lambda d: {"labeled_statistics": "unlabeled"},
+    "without the few-features rules": lambda d: {"denoising_costs": list(PAPER),
+                                                 "noise_std": SIGMA},
 }
 
 

@@ -5,6 +5,9 @@ import json
 import numpy as np
 import speed
 import speed_conv
+from sklearn.datasets import make_moons
+
+from sklearn_ladder import LadderClassifier
 
 
 def test_speed_writes_json_and_table(tmp_path):
@@ -133,6 +136,13 @@ def test_lambda_scaling_rules_and_summary(tmp_path):
     assert lambda_scaling.VARIANTS["sigma 0.15"](13) == {"noise_std": 0.15}
     assert lambda_scaling.VARIANTS["input sigma 0.1"](2) == {"noise_std": [0.1] + [0.3] * 6}
     assert lambda_scaling.VARIANTS["hidden sigma 0.15"](2) == {"noise_std": [0.3] + [0.15] * 6}
+    # on two features, the defaults a table of 10 or more features gets
+    plain = LadderClassifier(max_iter=2, random_state=0,
+                             **lambda_scaling.VARIANTS["without the few-features rules"](2))
+    X, y = make_moons(60, random_state=0)
+    plain.fit(X, np.where(np.arange(60) < 10, y, -1))
+    np.testing.assert_allclose(plain.denoising_costs_, lambda_scaling.PAPER)
+    np.testing.assert_allclose(plain.noise_std_, [0.3] * 7)
     log = tmp_path / "lambda-scaling-runs.jsonl"
     log.write_text("\n".join(json.dumps({"dataset": d, "labels": 3, "seed": s,
                                          "rule": rule, "score": score})
