@@ -87,7 +87,7 @@ class LadderClassifier(ClassifierMixin, BaseLadder):
         if len(self.classes_) < 2:
             raise ValueError(
                 f"The labeled rows hold only one class ({self.classes_[0]!r}); a classifier "
-                f"needs labeled rows of at least 2 classes."
+                f"needs labeled rows of at least 2 classes.{_minus_one_hint(unlabeled)}"
             )
         encoded = np.full(len(y), UNLABELED, dtype=np.int64)
         encoded[~unlabeled] = np.searchsorted(self.classes_, y_labeled)
@@ -174,6 +174,16 @@ class LadderClassifier(ClassifierMixin, BaseLadder):
         tags.classifier_tags.multi_class = True
         return tags
 
+
+
+def _minus_one_hint(unlabeled: np.ndarray) -> str:
+    """Why a class may be missing: -1 is scikit-learn's unlabeled marker, yet some data
+    sets (``make_hastie_10_2``, SVM-style ±1 labels) use it as a class."""
+    if not unlabeled.any():
+        return ""
+    return (f" {unlabeled.sum()} rows are marked unlabeled ({UNLABELED_MARKERS_DOC}); if -1 "
+            f"is one of your classes (labels -1 and 1), encode the classes first (e.g. "
+            f"y = (y > 0).astype(int) or a LabelEncoder), then mark the unlabeled rows.")
 
 
 def _labels(y_labeled: np.ndarray, integer_labels: bool) -> np.ndarray:

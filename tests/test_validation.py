@@ -25,6 +25,7 @@ BAD_FIT = [
     ({}, x_with(np.inf), y, "infinity"),
     ({}, X, y[:-1], "inconsistent numbers of samples"),
     ({}, X, np.where(y >= 0, 0, -1), "only one class"),
+    ({}, X, np.where(y % 2 == 0, 1, -1), "if -1 is one of your classes"),  # ±1 labels
     ({}, X, np.where(y >= 0, 0.5, -1.0), "not whole numbers"),
     ({}, X, np.where(y >= 0, "a", "-1"), "only one class"),  # '-1' is no class
     ({"feature_layer": 3, "layers": [4]}, X, y, "feature_layer=3 but this ladder has"),
