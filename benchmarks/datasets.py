@@ -44,7 +44,10 @@ from sklearn.datasets import (
     make_classification,
     make_friedman1,
     make_friedman3,
+    make_gaussian_quantiles,
+    make_hastie_10_2,
     make_moons,
+    make_regression,
 )
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import r2_score
@@ -74,6 +77,11 @@ def _mnist_subsample(data_home=None):
 def _clusters(**shape):
     """1,500 rows of Gaussian clusters, one or more per class (``make_classification``)."""
     return make_classification(n_samples=1500, **shape)
+
+
+def _without_minus_one(X, y):
+    """Classes -1 and 1 as 0 and 1: -1 marks an unlabeled row."""
+    return X, (y > 0).astype(np.int64)
 
 
 def _noisy_manifold():
@@ -114,6 +122,14 @@ CLASSIFICATION = {
         lambda home: _clusters(n_features=60, n_informative=10, n_redundant=10, n_classes=6,
                                n_clusters_per_class=1, class_sep=1.5, random_state=3),
         [5, 20]),
+    # Held out, third round: classes that touch, with no gap of low density between them
+    # (the assumption semi-supervised methods rest on fails): does the ladder do no harm?
+    "Hastie (10 features, no gap)": (
+        lambda home: _without_minus_one(*make_hastie_10_2(1500, random_state=4)), [5, 20]),
+    "Gaussian quantiles (3 classes, 6 features)": (
+        lambda home: make_gaussian_quantiles(n_samples=1500, n_features=6, n_classes=3,
+                                             random_state=5),
+        [5, 20]),
 }
 REGRESSION = {
     "diabetes": (lambda home: load_diabetes(return_X_y=True), [30, 100]),
@@ -122,6 +138,12 @@ REGRESSION = {
     # Held out, as above: four features, where noise_std="auto" lowers σ_0.
     "Friedman #3": (lambda home: make_friedman3(1000, noise=0.1, random_state=0),
                     [30, 100]),
+    # Held out, third round: a linear target of Gaussian inputs, where the unlabeled rows
+    # hold nothing the labeled ones do not.
+    "linear (20 features)": (
+        lambda home: make_regression(1000, n_features=20, n_informative=10, noise=10.0,
+                                     random_state=6),
+        [30, 100]),
 }
 
 

@@ -62,8 +62,10 @@ from sklearn_ladder import LadderClassifier, LadderRegressor
 # The estimators' default λ for their default network (five hidden layers, then the output).
 PAPER = default_costs(LadderClassifier())
 SIGMA = LadderClassifier._auto_noise_std  # σ of noise_std="auto" (0.3) above the input
+REGRESSOR_SIGMA = LadderRegressor._auto_noise_std  # the regressor's (0.15)
 BOTTOM = np.arange(len(PAPER)) == 0
 TOP = np.arange(len(PAPER)) == len(PAPER) - 1
+NARROW = [500, 250]
 
 
 def scaled_costs(rule: str, n_features: int) -> list[float]:
@@ -104,6 +106,14 @@ VARIANTS = {
     "unlabeled statistics": lambda d: {"labeled_statistics": "unlabeled"},
     "without the few-features rules": lambda d: {"denoising_costs": list(PAPER),
                                                  "noise_std": SIGMA},
+    # The README demo's narrower network (its λ and σ the defaults for that depth).
+    "layers 500-250": lambda d: {"layers": NARROW},
+    "encoder alone, layers 500-250": lambda d: {"mode": "supervised", "layers": NARROW},
+    # The regressor's σ above the input, a small σ_0 (Gaussian features scaled to [0, 1]
+    # have a spread of about 0.16, as large as its default σ).
+    "input sigma 0.03, regressor": lambda d: {"noise_std": layer_noise(0.03, REGRESSOR_SIGMA)},
+    "encoder alone, input sigma 0.03, regressor": lambda d: {
+        "mode": "supervised", "noise_std": layer_noise(0.03, REGRESSOR_SIGMA)},
 }
 
 

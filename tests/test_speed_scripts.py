@@ -7,7 +7,7 @@ import speed
 import speed_conv
 from sklearn.datasets import make_moons
 
-from sklearn_ladder import LadderClassifier
+from sklearn_ladder import LadderClassifier, LadderRegressor
 
 
 def test_speed_writes_json_and_table(tmp_path):
@@ -53,7 +53,7 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
     from sklearn.base import clone
     from sklearn.semi_supervised import LabelSpreading
 
-    from sklearn_ladder import LadderClassifier
+    from sklearn_ladder import LadderClassifier, LadderRegressor
 
     def fast(seed, device, grid):
         ladder = LadderClassifier([8], max_iter=20, random_state=seed, device=device)
@@ -143,6 +143,15 @@ def test_lambda_scaling_rules_and_summary(tmp_path):
     plain.fit(X, np.where(np.arange(60) < 10, y, -1))
     np.testing.assert_allclose(plain.denoising_costs_, lambda_scaling.PAPER)
     np.testing.assert_allclose(plain.noise_std_, [0.3] * 7)
+    # the regressor's probe keeps the regressor's σ above the input, not the classifier's
+    quiet = LadderRegressor(max_iter=2, random_state=0,
+                            **lambda_scaling.VARIANTS["input sigma 0.03, regressor"](2))
+    quiet.fit(X, np.where(np.arange(60) < 10, X[:, 0], np.nan))
+    np.testing.assert_allclose(quiet.noise_std_, [0.03] + [0.15] * 6)
+    narrow = LadderClassifier(max_iter=2, random_state=0,
+                              **lambda_scaling.VARIANTS["encoder alone, layers 500-250"](2))
+    narrow.fit(X, np.where(np.arange(60) < 10, y, -1))
+    assert len(narrow.noise_std_) == 4 and narrow.transform(X[:3]).shape == (3, 250)
     log = tmp_path / "lambda-scaling-runs.jsonl"
     log.write_text("\n".join(json.dumps({"dataset": d, "labels": 3, "seed": s,
                                          "rule": rule, "score": score})
