@@ -53,8 +53,6 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
     from sklearn.base import clone
     from sklearn.semi_supervised import LabelSpreading
 
-    from sklearn_ladder import LadderClassifier
-
     def fast(seed, device, grid):
         ladder = LadderClassifier([8], max_iter=20, random_state=seed, device=device)
         return {datasets.LADDER: ladder,
