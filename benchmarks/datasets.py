@@ -147,15 +147,17 @@ REGRESSION = {
 }
 
 
-def default_costs(ladder) -> np.ndarray:
-    """The full ladder's default λ for ``ladder``'s dense hidden layers and output layer."""
-    return np.array(_default_denoising_costs("full", len(ladder.layers) + 1))
+def default_costs(ladder, n_features: int) -> np.ndarray:
+    """The full ladder's default λ for the dense network ``ladder`` builds on
+    ``n_features`` inputs (``layers="auto"`` resolved)."""
+    n_layers = len(ladder._encoder_layers((n_features,), 1))  # the output layer included
+    return np.array(_default_denoising_costs("full", n_layers))
 
 
-def ladder_grid(ladder) -> LadderGridSearchCV:
+def ladder_grid(ladder, n_features: int) -> LadderGridSearchCV:
     """The ladder tuned by 3-fold cross-validation on the labeled rows, over λ (the
     defaults scaled by 1, 0.1 and 0.01, or no decoder at all) and σ (0.15 or 0.3)."""
-    paper = default_costs(ladder)
+    paper = default_costs(ladder, n_features)
     noise = [0.15, 0.3]
     grid = [{"denoising_costs": [list(paper * scale) for scale in (1.0, 0.1, 0.01)],
              "noise_std": noise},
@@ -163,9 +165,9 @@ def ladder_grid(ladder) -> LadderGridSearchCV:
     return LadderGridSearchCV(ladder, grid, cv=3)
 
 
-def classifiers(seed: int, device: str = "cpu", grid: bool = False) -> dict:
-    tuned = ({LADDER_GRID: ladder_grid(LadderClassifier(random_state=seed, device=device))}
-             if grid else {})
+def classifiers(seed: int, n_features: int, device: str = "cpu", grid: bool = False) -> dict:
+    tuned = ({LADDER_GRID: ladder_grid(LadderClassifier(random_state=seed, device=device),
+                                       n_features)} if grid else {})
     return {
         LADDER: LadderClassifier(random_state=seed, device=device),
         **tuned,
@@ -179,9 +181,9 @@ def classifiers(seed: int, device: str = "cpu", grid: bool = False) -> dict:
     }
 
 
-def regressors(seed: int, device: str = "cpu", grid: bool = False) -> dict:
-    tuned = ({LADDER_GRID: ladder_grid(LadderRegressor(random_state=seed, device=device))}
-             if grid else {})
+def regressors(seed: int, n_features: int, device: str = "cpu", grid: bool = False) -> dict:
+    tuned = ({LADDER_GRID: ladder_grid(LadderRegressor(random_state=seed, device=device),
+                                       n_features)} if grid else {})
     return {
         LADDER: LadderRegressor(random_state=seed, device=device),
         **tuned,
@@ -240,7 +242,7 @@ def run(task: str, datasets: dict, seeds, data_home, only=None, log=None,
         for n_labels, seed in ((n, s) for n in label_counts for s in seeds):
             split = _split(np.asarray(X, dtype=np.float64), np.asarray(y), n_labels, seed,
                            task)
-            for name, model in make_models(seed, **options).items():
+            for name, model in make_models(seed, split[0].shape[1], **options).items():
                 if methods and name not in methods:
                     continue
                 start = time.perf_counter()

@@ -3,10 +3,13 @@
 The paper's λ_0 = 1000 weighs the reconstruction of 784 pixels; a table has a handful of
 features. Changes to the defaults (the variants) are tried on the cells of
 ``datasets.py`` (same splits, same scaling, same seeds), for ``LadderClassifier`` and
-``LadderRegressor``:
+``LadderRegressor``. Every variant trains the paper's network (hidden layers
+1000-500-250-250-250: the defaults' on every table until ``layers="auto"`` chose a
+narrower one below 100 features) unless it names its own layers, so that the earlier
+measurements stay reproducible:
 
-- ``defaults``, ``encoder alone``: the ladder's defaults and ``mode="supervised"``, to
-  rerun with ``--init-offset`` (the same split trained from another seed);
+- ``defaults``, ``encoder alone``: the ladder's other defaults and ``mode="supervised"``,
+  to rerun with ``--init-offset`` (the same split trained from another seed);
 - ``lambda0``: λ_0 × min(1, n_features / 784), the other λ as the defaults;
 - ``all``: every λ × min(1, n_features / 784);
 - ``lambda/10``, ``lambda/100``: every λ divided by 10 or 100;
@@ -36,6 +39,9 @@ features. Changes to the defaults (the variants) are tried on the cells of
   paper's (the labeled rows normalised with their own batch statistics) or to the
   unlabeled rows' statistics, where "auto" would choose the other.
 
+Two probe data sets besides ``datasets.py``'s (``PROBES``: MNIST rows, fewer of them or
+with pixels pooled) ask whether rows or features decide which network wins.
+
 Each run is appended to ``lambda-scaling-runs.jsonl`` as it ends; ``--summarize`` writes
 ``lambda-scaling.md`` (mean per cell and variant, beside the defaults and the encoder
 alone from a ``datasets.json``, over the seeds every variant of the cell ran).
@@ -55,17 +61,45 @@ import time
 from pathlib import Path
 
 import numpy as np
-from datasets import CLASSIFICATION, ENCODER, LADDER, REGRESSION, _fit_score, _split, default_costs
+from datasets import (
+    CLASSIFICATION,
+    ENCODER,
+    LADDER,
+    REGRESSION,
+    _fit_score,
+    _mnist_subsample,
+    _split,
+    default_costs,
+)
 
 from sklearn_ladder import LadderClassifier, LadderRegressor
+from sklearn_ladder._base import PAPER_LAYERS
 
-# The estimators' default λ for their default network (five hidden layers, then the output).
-PAPER = default_costs(LadderClassifier())
+# The default λ of the paper's network (five hidden layers, then the output), which every
+# variant trains unless it names its own layers (variant_params).
+PAPER = default_costs(LadderClassifier(PAPER_LAYERS), 784)
 SIGMA = LadderClassifier._auto_noise_std  # σ of noise_std="auto" (0.3) above the input
 REGRESSOR_SIGMA = LadderRegressor._auto_noise_std  # the regressor's (0.15)
 BOTTOM = np.arange(len(PAPER)) == 0
 TOP = np.arange(len(PAPER)) == len(PAPER) - 1
 NARROW = [500, 250]
+
+
+def _mnist_probe(n_rows: int, pool: int):
+    """The first ``n_rows`` of datasets.py's 5,000 MNIST rows, each ``pool`` × ``pool``
+    block of pixels averaged (784 / pool² features): which of rows or features decides
+    whether the paper's wide network beats a narrow one?"""
+    X, y = _mnist_subsample()
+    side = 28 // pool
+    X = X[:n_rows].reshape(n_rows, side, pool, side, pool).mean(axis=(2, 4))
+    return X.reshape(n_rows, -1), y[:n_rows]
+
+
+# Probe data sets (classification, not in datasets.py's table): name: (loader, labels).
+PROBES = {
+    "MNIST 1,500 rows (784 features)": (lambda home: _mnist_probe(1500, 1), [5]),
+    "MNIST 5,000 rows at 14x14 (196 features)": (lambda home: _mnist_probe(5000, 2), [5]),
+}
 
 
 def scaled_costs(rule: str, n_features: int) -> list[float]:
@@ -117,15 +151,22 @@ VARIANTS = {
 }
 
 
+def variant_params(rule: str, n_features: int) -> dict:
+    """The estimator's parameters for ``rule`` on ``n_features`` inputs: the paper's
+    network unless the variant names its own (the defaults' on every table before
+    ``layers="auto"``; the earlier measurements stay reproducible)."""
+    return {"layers": PAPER_LAYERS, **VARIANTS[rule](n_features)}
+
+
 def run(task: str, cells, seeds, variants, log: Path, init_offset: int = 0) -> None:
-    table = CLASSIFICATION if task == "classification" else REGRESSION
+    table = {**CLASSIFICATION, **PROBES} if task == "classification" else REGRESSION
     estimator = LadderClassifier if task == "classification" else LadderRegressor
     for dataset, n_labels in cells:
         X, y = table[dataset][0](None)
         for seed in seeds:
             split = _split(np.asarray(X, float), np.asarray(y), n_labels, seed, task)
             for rule in variants:
-                params = VARIANTS[rule](X.shape[1])
+                params = variant_params(rule, X.shape[1])
                 start = time.perf_counter()
                 model = estimator(**params, random_state=seed + init_offset)
                 score = _fit_score(rule, model, split, task)
@@ -148,10 +189,10 @@ def _cell_means(runs: list[dict], base: list[dict], cell: tuple, variants) -> tu
     seeds = sorted(set.intersection(*(set(scores[rule]) for rule in ran)))
     means = [statistics.fmean(scores[rule][s] for s in seeds) if rule in ran else None
              for rule in variants]
-    for method in (LADDER, ENCODER):
-        means.append(statistics.fmean(
-            r["score"] for r in base if (r["dataset"], r["labels"], r["method"]) ==
-            (*cell, method) and r["seed"] in seeds))
+    for method in (LADDER, ENCODER):  # None on a probe data set (no baseline runs)
+        baseline = [r["score"] for r in base if (r["dataset"], r["labels"], r["method"]) ==
+                    (*cell, method) and r["seed"] in seeds]
+        means.append(statistics.fmean(baseline) if baseline else None)
     return seeds, means
 
 

@@ -50,6 +50,12 @@ AUTO_MIN_UPDATES = 3000
 # behind the line are in the parameter's docstring (_docstrings.py) and on the
 # benchmarks page.
 AUTO_SMALL_TABLE = 50
+# layers="auto": the paper's MNIST network on AUTO_WIDE_INPUT input features or more, the
+# two hidden layers of SMALL_INPUT_LAYERS on fewer (the measurements: _docstrings.py's
+# AUTO_LAYERS_WHY and the benchmarks page).
+PAPER_LAYERS = (1000, 500, 250, 250, 250)
+SMALL_INPUT_LAYERS = (500, 250)
+AUTO_WIDE_INPUT = 100
 # noise_std="auto": on fewer input features than this, the input's noise σ_0 shrinks as
 # √(n_features / AUTO_FEW_FEATURES) (the reason and the measurements: _noise_std_why).
 AUTO_FEW_FEATURES = 10
@@ -193,7 +199,7 @@ def _normalised_weights(weights: np.ndarray | None, labeled: np.ndarray) -> np.n
 # The constructor parameters both estimators share, with their defaults, in signature
 # order; the estimators' __init__ are made from this one table by make_init.
 SHARED_PARAMETERS = {
-    "layers": (1000, 500, 250, 250, 250),
+    "layers": "auto",
     "input_shape": None,
     "mode": "full",
     "denoising_costs": None,
@@ -275,7 +281,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         "a lower input noise raised it from 9 % to 18-44 % (benchmarks page).")
 
     _parameter_constraints: dict = {
-        "layers": ["array-like", StrOptions(set(PRESETS))],
+        "layers": ["array-like", StrOptions({"auto", *PRESETS})],
         "input_shape": ["array-like", None],
         "mode": [StrOptions(set(_MODES))],
         "denoising_costs": ["array-like", None],
@@ -321,7 +327,10 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     def _encoder_layers(self, input_shape: tuple, n_outputs: int) -> list:
         """Every layer above the input as specifications, the output layer included."""
-        if isinstance(self.layers, str):
+        if isinstance(self.layers, str) and self.layers == "auto":
+            wide = math.prod(input_shape) >= AUTO_WIDE_INPUT
+            layers = [*(PAPER_LAYERS if wide else SMALL_INPUT_LAYERS), n_outputs]
+        elif isinstance(self.layers, str):
             layers = PRESETS[self.layers](n_outputs)
         else:
             layers = list(self.layers)
@@ -590,6 +599,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             )
 
     def _set_fitted(self, net: LadderNet, costs: np.ndarray, noise: np.ndarray) -> None:
+        self.layers_ = list(net.get_params_for("module")["layers"])
         self.denoising_costs_ = costs
         self.noise_std_ = noise
         self.labeled_statistics_ = net.module_.labeled_statistics

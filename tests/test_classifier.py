@@ -4,6 +4,7 @@ import torch
 from sklearn.base import clone
 
 from sklearn_ladder import LadderClassifier, LadderRegressor
+from sklearn_ladder._base import AUTO_WIDE_INPUT, PAPER_LAYERS
 
 FAST = {"layers": [30, 20], "max_epochs": 2, "random_state": 0}
 
@@ -151,6 +152,28 @@ def test_default_lambda_on_few_features_decodes_the_input_alone(digits_semi, cls
     assert costs(2, mode="gamma") == [0, 0, 0, 0.5]  # other modes keep their defaults
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 1 epoch
+@pytest.mark.parametrize("cls", [LadderClassifier, LadderRegressor])
+def test_auto_layers_are_narrow_on_few_features_and_the_papers_on_many(digits_semi, cls):
+    X, y, _, _ = digits_semi  # 64 features
+    if cls is LadderRegressor:
+        y = np.where(y >= 0, y, np.nan)
+    n_outputs = 10 if cls is LadderClassifier else 1
+    wide = np.hstack([X, X])[:, :AUTO_WIDE_INPUT]
+
+    def widths(X, **params):
+        model = cls(max_iter=1, random_state=0, feature_layer=1, **params).fit(X, y)
+        assert model.transform(X[:2]).shape == (2, model.layers_[0].units)  # as built
+        assert len(model.denoising_costs_) == len(model.layers_) + 1
+        return [layer.units for layer in model.layers_]
+
+    assert widths(X) == [500, 250, n_outputs]
+    assert widths(wide[:, :-1]) == [500, 250, n_outputs]
+    assert widths(wide) == [1000, 500, 250, 250, 250, n_outputs]
+    assert widths(X, layers=[30]) == [30, n_outputs]  # given widths are used as given
+    assert cls().layers == "auto"
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 updates
 def test_small_tables_with_few_labels_borrow_the_unlabeled_statistics(digits_semi):
     X, y, _, _ = digits_semi  # 1,257 rows of 64 features, 50 labeled (5 per class)
@@ -193,9 +216,9 @@ def test_ladder_beats_supervised_baseline_on_digits(digits_semi):
     # points below its encoder trained alone (7.8 vs 10.9 %, 8.3 vs 11.5 %); a decoder
     # that does not help leaves them level.
     X, y, X_test, y_test = digits_semi
-    ladder = LadderClassifier(max_epochs=15, random_state=0).fit(X, y)
-    baseline = LadderClassifier(mode="supervised", noise_std=[0.3] + [0.5] * 6, max_epochs=15,
-                                random_state=0).fit(X, y)
+    ladder = LadderClassifier(PAPER_LAYERS, max_epochs=15, random_state=0).fit(X, y)
+    baseline = LadderClassifier(PAPER_LAYERS, mode="supervised", noise_std=[0.3] + [0.5] * 6,
+                                max_epochs=15, random_state=0).fit(X, y)
     assert 1 - ladder.score(X_test, y_test) < 1 - baseline.score(X_test, y_test) - 0.015
 
 

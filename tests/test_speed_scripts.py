@@ -53,14 +53,17 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
     from sklearn.base import clone
     from sklearn.semi_supervised import LabelSpreading
 
-    def fast(seed, device, grid):
+    def fast(seed, n_features, device, grid):
         ladder = LadderClassifier([8], max_iter=20, random_state=seed, device=device)
-        return {datasets.LADDER: ladder,
-                **({datasets.LADDER_GRID: datasets.ladder_grid(clone(ladder))} if grid else {}),
+        tuned = {datasets.LADDER_GRID: datasets.ladder_grid(clone(ladder), n_features)}
+        return {datasets.LADDER: ladder, **(tuned if grid else {}),
                 datasets.ENCODER: LadderClassifier([8], max_iter=20, mode="supervised",
                                                    random_state=seed),
                 "LabelSpreading (kNN)": LabelSpreading(kernel="knn", n_neighbors=7)}
 
+    # the grid's λ fit the network the defaults build on the data set's features
+    assert len(datasets.default_costs(LadderClassifier(), 13)) == 4  # 500-250
+    assert len(datasets.default_costs(LadderClassifier(), 784)) == 7  # the paper's
     monkeypatch.setattr(datasets, "classifiers", fast)
     out = tmp_path / "part"
     assert datasets.main(["--task", "classification", "--only", "wine", "--seeds", "0", "1",
@@ -79,8 +82,8 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
     # The ladder alone again, with another seed's scores standing in for a changed default:
     # the merge keeps every cell and seed once, the later part's ladder replacing the first.
     again = tmp_path / "again"
-    monkeypatch.setattr(datasets, "classifiers", lambda seed, **options: fast(seed + 7,
-                                                                               **options))
+    monkeypatch.setattr(datasets, "classifiers",
+                        lambda seed, n_features, **options: fast(seed + 7, n_features, **options))
     assert datasets.main(["--task", "classification", "--only", "wine", "--seeds", "0",
                           "--labels", "3", "--methods", datasets.LADDER,
                           "--output", str(again)]) == 0
@@ -135,19 +138,19 @@ def test_lambda_scaling_rules_and_summary(tmp_path):
     assert lambda_scaling.VARIANTS["input sigma 0.1"](2) == {"noise_std": [0.1] + [0.3] * 6}
     assert lambda_scaling.VARIANTS["hidden sigma 0.15"](2) == {"noise_std": [0.3] + [0.15] * 6}
     # on two features, the defaults a table of 10 or more features gets
-    plain = LadderClassifier(max_iter=2, random_state=0,
-                             **lambda_scaling.VARIANTS["without the few-features rules"](2))
+    plain = LadderClassifier(max_iter=2, random_state=0, **lambda_scaling.variant_params(
+        "without the few-features rules", 2))
     X, y = make_moons(60, random_state=0)
     plain.fit(X, np.where(np.arange(60) < 10, y, -1))
     np.testing.assert_allclose(plain.denoising_costs_, lambda_scaling.PAPER)
     np.testing.assert_allclose(plain.noise_std_, [0.3] * 7)
     # the regressor's probe keeps the regressor's σ above the input, not the classifier's
-    quiet = LadderRegressor(max_iter=2, random_state=0,
-                            **lambda_scaling.VARIANTS["input sigma 0.03, regressor"](2))
+    quiet = LadderRegressor(max_iter=2, random_state=0, **lambda_scaling.variant_params(
+        "input sigma 0.03, regressor", 2))
     quiet.fit(X, np.where(np.arange(60) < 10, X[:, 0], np.nan))
     np.testing.assert_allclose(quiet.noise_std_, [0.03] + [0.15] * 6)
-    narrow = LadderClassifier(max_iter=2, random_state=0,
-                              **lambda_scaling.VARIANTS["encoder alone, layers 500-250"](2))
+    narrow = LadderClassifier(max_iter=2, random_state=0, **lambda_scaling.variant_params(
+        "encoder alone, layers 500-250", 2))
     narrow.fit(X, np.where(np.arange(60) < 10, y, -1))
     assert len(narrow.noise_std_) == 4 and narrow.transform(X[:3]).shape == (3, 250)
     log = tmp_path / "lambda-scaling-runs.jsonl"
