@@ -1,3 +1,5 @@
+import signal
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
@@ -28,3 +30,12 @@ def digits_50_labels():
 
     X, y = load_digits(return_X_y=True)
     return (X / 16.0).astype(np.float32), mask_labels(y, 50, random_state=0)
+
+
+@pytest.fixture
+def ctrl_c():
+    """Python's own Ctrl-C handler (SIGINT raises KeyboardInterrupt) for the test, also
+    where the runner inherited SIGINT ignored, as a shell's background job does."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

@@ -290,7 +290,7 @@ def test_grid_search_is_a_scikit_learn_estimator_with_max_models():
             np.zeros((4, 2)), np.array([0, 1, -1, -1]))
 
 
-def test_graphed_nets_fit_side_by_side_in_threads(digits_50_labels, monkeypatch):
+def test_graphed_nets_fit_side_by_side_in_threads(digits_50_labels, monkeypatch, ctrl_c):
     """With graphed updates (on a GPU) the models run their own fits concurrently, one
     thread each; off CUDA the threads run them eagerly, which checks the threading: the
     same fits as one by one, a diverging model failing alone, and Ctrl-C stopping all."""

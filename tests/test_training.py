@@ -108,7 +108,7 @@ class _InterruptAt(Callback):
             time.sleep(1)  # the handler runs (and raises) before this returns
 
 
-def test_keyboard_interrupt_keeps_a_usable_model_warns_and_propagates(digits_semi):
+def test_keyboard_interrupt_keeps_a_usable_model_warns_and_propagates(digits_semi, ctrl_c):
     X, y, X_test, _ = digits_semi
     clf = LadderClassifier([20], max_epochs=5, random_state=0, callbacks=[_InterruptAt(3)])
     with pytest.warns(UserWarning, match="interrupted in epoch 2 of 5"):
@@ -120,7 +120,7 @@ def test_keyboard_interrupt_keeps_a_usable_model_warns_and_propagates(digits_sem
     assert np.isfinite(clf.predict_proba(X_test)).all()
 
 
-def test_keyboard_interrupt_stops_a_cross_validation(digits_semi):
+def test_keyboard_interrupt_stops_a_cross_validation(digits_semi, ctrl_c):
     from sklearn.model_selection import cross_val_score
 
     from sklearn_ladder.model_selection import LabeledStratifiedKFold
