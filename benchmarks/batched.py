@@ -4,7 +4,9 @@ For each K, K configurations of the paper's MLP ladder (784-1000-500-250-250-250
 different λ, σ and seeds, B = 100 labeled + 100 unlabeled rows per update) are fitted on
 the same rows for the same number of updates, first as K separate
 ``LadderClassifier.fit`` calls, then together by ``fit_batched``, side by side in one
-process (interleaved rounds, the median reported). The rows are MNIST's first training
+process (interleaved rounds, the median reported); on a GPU also as K fits side by side
+(``fit_batched`` with ``max_models=1``: each model's own graphed fit, in a thread and on
+a CUDA stream of its own). The rows are MNIST's first training
 rows when ``--data-home`` or ``SKLEARN_LADDER_DATA`` points to MNIST, else random
 pixels (the speed does not depend on the values). Writes ``batched.json`` and
 ``batched.md``.
@@ -12,7 +14,7 @@ pixels (the speed does not depend on the values). Writes ``batched.json`` and
 Example::
 
     python benchmarks/batched.py --models 1 2 4 8 --output benchmarks/results/batched-cpu
-    python benchmarks/batched.py --device cuda --models 1 4 16
+    python benchmarks/batched.py --device cuda --models 1 4 16 --updates 600
 """
 
 import argparse
@@ -64,18 +66,25 @@ def _timed(function, device: str) -> float:
 
 
 def measure(k: int, X, y, updates: int, rounds: int, device: str) -> dict:
-    sequential, batched = [], []
+    """K separate fits against one batch of K; on a GPU also the K fits side by side
+    (``max_models=1``: each its own graphed fit, in a thread and on a stream of its
+    own)."""
+    ways = {"sequential": lambda ms: [m.fit(X, y) for m in ms],
+            "batched": lambda ms: fit_batched(ms, X, y, max_models=k)}
+    if device.startswith("cuda") and k > 1:
+        ways["side_by_side"] = lambda ms: fit_batched(ms, X, y, max_models=1)
+    times = {way: [] for way in ways}
     for _ in range(rounds):
-        separate, together = (configurations(k, updates, device) for _ in range(2))
-        sequential.append(_timed(lambda ms=separate: [m.fit(X, y) for m in ms], device))
-        batched.append(_timed(lambda ms=together: fit_batched(ms, X, y, max_models=k),
-                              device))
-    seq, bat = statistics.median(sequential), statistics.median(batched)
-    n_updates = together[0].n_updates_
-    return {"models": k, "updates_per_model": n_updates, "sequential_s": seq,
-            "batched_s": bat, "speedup": seq / bat,
-            "sequential_ms_per_update": 1000 * seq / n_updates,
-            "batched_ms_per_update": 1000 * bat / n_updates}
+        for way, fit in ways.items():
+            models = configurations(k, updates, device)
+            times[way].append(_timed(lambda ms=models, fit=fit: fit(ms), device))
+    n_updates = models[0].n_updates_
+    row = {"models": k, "updates_per_model": n_updates}
+    for way, values in times.items():
+        row[f"{way}_s"] = statistics.median(values)
+        row[f"{way}_ms_per_update"] = 1000 * row[f"{way}_s"] / n_updates
+    row["speedup"] = row["sequential_s"] / row["batched_s"]
+    return row
 
 
 def markdown(result: dict) -> str:
@@ -86,12 +95,15 @@ def markdown(result: dict) -> str:
            f"updates per model (B = 100 + 100); median of {result['rounds']} interleaved "
            f"rounds; wall time {result['wall_time_s']:.0f} s.", "",
            "| models K | K separate fits (s) | one batched fit (s) | speed-up | "
-           "batched ms per update | batched time / one model's |",
-           "|---|---|---|---|---|---|"]
+           "batched ms per update | batched time / one model's | K own fits side by side "
+           "(s) |",
+           "|---|---|---|---|---|---|---|"]
     for r in rows:
         ratio = f"{r['batched_s'] / one:.2f}" if one else "-"
+        side = f"{r['side_by_side_s']:.2f}" if "side_by_side_s" in r else "-"
         out.append(f"| {r['models']} | {r['sequential_s']:.2f} | {r['batched_s']:.2f} | "
-                   f"{r['speedup']:.2f}× | {r['batched_ms_per_update']:.1f} | {ratio} |")
+                   f"{r['speedup']:.2f}× | {r['batched_ms_per_update']:.1f} | {ratio} | "
+                   f"{side} |")
     return "\n".join(out) + "\n"
 
 

@@ -13,10 +13,18 @@
 #     bash benchmarks/gpu_session.sh table 0 1 2 3 4 -- full-100 bottom-100
 #     bash benchmarks/gpu_session.sh datasets --only wine   # issue 16's λ × σ grid row
 # Results go to $OUT (the device tool brings them back); copy them into
-# benchmarks/results/ here. Each step must end within the tool's 10-minute limit: run
+# benchmarks/results/ here. Each call must end within the tool's 10-minute limit: run
 # `speed` first, and size the `table` calls (settings x seeds) from its ms per update.
+# A step too long for one call runs in the background, on a machine kept warm by the
+# calls that follow it (it dies when the machine goes back: 30 s idle):
+#     bash benchmarks/gpu_session.sh background table 0 1 2 3 4 -- full-100 gamma-100
+#     bash benchmarks/gpu_session.sh collect 570   # wait up to 570 s; results to $OUT
+# `table` trains its runs through fit_batched: the seeds of a setting as one batch (one
+# CUDA graph), the settings' batches side by side. If a batch fails on the GPU, add
+# `--max-models 1` after the settings: every run its own graphed fit, side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+BG=/tmp/ladder-background  # a background step's output and log, on the device
 
 prepare() {
     local exclude
@@ -51,8 +59,8 @@ case "${1:-}" in
     speed)
         on_device
         python3 benchmarks/speed.py --device cuda --output "$OUT/speed-cuda"
-        python3 benchmarks/batched.py --device cuda --models 1 4 16 \
-            --output "$OUT/batched-cuda" ;;
+        python3 benchmarks/batched.py --device cuda --models 1 4 16 --updates 600 \
+            --rounds 2 --output "$OUT/batched-cuda" ;;
     table)
         on_device
         shift
@@ -61,12 +69,33 @@ case "${1:-}" in
         shift
         python3 benchmarks/reproduce.py --device cuda --batched --seeds "${seeds[@]}" \
             --settings "$@" --output "$OUT/paper-schedule-cuda" ;;
+    background)
+        # The rest of the command line as a step of its own, detached; its $OUT and log
+        # stay in $BG until `collect` copies them.
+        shift
+        on_device
+        rm -rf "$BG" && mkdir -p "$BG/out"
+        OUT="$BG/out" setsid nohup bash "$0" "$@" > "$BG/log" 2>&1 < /dev/null &
+        echo $! > "$BG/pid"
+        echo "started: $* (pid $(cat "$BG/pid"))" ;;
+    collect)
+        # Wait up to $2 seconds (default 0) for the background step, then copy what it
+        # has written so far.
+        on_device
+        deadline=$((SECONDS + ${2:-0}))
+        while kill -0 "$(cat "$BG/pid")" 2> /dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+            sleep 5
+        done
+        kill -0 "$(cat "$BG/pid")" 2> /dev/null && echo "still running" || echo "finished"
+        cp -r "$BG/out/." "$OUT/" && cp "$BG/log" "$OUT/background.log"
+        tail -n 40 "$BG/log" ;;
     datasets)
         on_device
         shift
         python3 benchmarks/datasets.py --device cuda --grid "$@" --output "$OUT/datasets-gpu" ;;
     *)
-        echo "usage: $0 prepare | tests | speed | probe | table SEED... -- SETTING... |" \
-             "datasets [datasets.py options, e.g. --only wine]" >&2
+        echo "usage: $0 prepare | tests | speed | probe | table SEED... -- SETTING..." \
+             "[--max-models N] | datasets [datasets.py options, e.g. --only wine] |" \
+             "background STEP... | collect [SECONDS]" >&2
         exit 2 ;;
 esac

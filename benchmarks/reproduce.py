@@ -188,16 +188,17 @@ def run_one(name: str, seed: int, epochs: int, data, device: str,
 
 
 def run_batched(pairs: list, epochs: int, data, device: str,
-                fp32_precision: str = "ieee") -> list[dict]:
+                fp32_precision: str = "ieee", max_models: int | None = None) -> list[dict]:
     """Train the (setting, seed) pairs as one call of ``fit_batched`` (one batch per
-    structure on the CPU; on a GPU with graphed updates, all side by side); each record
+    structure, at most ``max_models`` models each; on a GPU with graphed updates each
+    batch is one replayed CUDA graph, and the batches train side by side); each record
     gets the call's wall time shared evenly, and ``batch_of`` its size; a run that
     failed is recorded as :func:`_record` says."""
     fits = [_classifier(name, seed, epochs, data, device, fp32_precision)
             for name, seed in pairs]
     start = time.perf_counter()
     errors = fit_batched([clf for clf, _ in fits], data.X_train, [y for _, y in fits],
-                         raise_errors=False)
+                         max_models=max_models, raise_errors=False)
     wall = (time.perf_counter() - start) / len(fits)
     return [_record(name, seed, epochs, clf, data, wall, device, fp32_precision, len(fits),
                     error) for (name, seed), (clf, _), error in zip(pairs, fits, errors)]
@@ -300,7 +301,8 @@ def write_results(runs: list[dict], output: Path) -> list[dict]:
 
 
 def run_benchmark(names, seeds, epochs, data_home, device, output: Path,
-                  fp32_precision: str = "ieee", batched: bool = False) -> list[dict]:
+                  fp32_precision: str = "ieee", batched: bool = False,
+                  max_models: int | None = None) -> list[dict]:
     """Run every (setting, seed), saving after each run (or, with ``batched``, after
     each data set's one call of ``fit_batched``); return the summary rows."""
     path = output / "reproduce.json"
@@ -315,8 +317,8 @@ def run_benchmark(names, seeds, epochs, data_home, device, output: Path,
                  for seed in seeds]
         for group in [pairs] if batched else [[pair] for pair in pairs]:
             print(f"[{time.strftime('%H:%M:%S')}] {len(group)} run(s) of {epochs} epochs on "
-                  f"{device}{' (one batch)' if batched else ''}: {group}", flush=True)
-            records = (run_batched(group, epochs, data, device, fp32_precision)
+                  f"{device}{' (one fit_batched call)' if batched else ''}: {group}", flush=True)
+            records = (run_batched(group, epochs, data, device, fp32_precision, max_models)
                        if batched else [run_one(*group[0], epochs, data, device,
                                                 fp32_precision)])
             for record in records:
@@ -347,6 +349,9 @@ def main(argv=None) -> int:
     parser.add_argument("--batched", action="store_true",
                         help="train every (setting, seed) of a data set in one call of "
                              "fit_batched")
+    parser.add_argument("--max-models", type=int, default=None,
+                        help="with --batched: most models per batch (1: every run its own "
+                             "fit; on a GPU those fits run side by side)")
     parser.add_argument("--list", action="store_true", help="list the settings and exit")
     parser.add_argument("--summarize", action="store_true",
                         help="only rewrite the table and plot from OUTPUT/reproduce.json")
@@ -359,6 +364,8 @@ def main(argv=None) -> int:
         for name, setting in SETTINGS.items():
             print(f"{name:16s} {setting}")
         return 0
+    if args.max_models is not None and not args.batched:
+        parser.error("--max-models needs --batched")
     names = [n for s in args.settings for n in GROUPS.get(s, [s])]
     unknown = [n for n in names if n not in SETTINGS]
     if unknown:
@@ -367,7 +374,7 @@ def main(argv=None) -> int:
     if len(epochs) > 1:
         parser.error("these settings have different paper schedules; give --epochs")
     rows = run_benchmark(names, args.seeds, epochs.pop(), args.data_home, args.device,
-                         args.output, args.fp32_precision, args.batched)
+                         args.output, args.fp32_precision, args.batched, args.max_models)
     return 0 if rows else 2
 
 

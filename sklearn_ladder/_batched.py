@@ -14,10 +14,12 @@ The nets' modules hold views of the stacked parameters while training, so callba
 (early stopping, held-out scores) and optimisers act on the current weights; at the end
 each module gets its own copy, and each optimiser holds the Adam state of a fit of its own.
 
-On a GPU with graphed updates (``gpu_update``, see :mod:`._graph`) the nets instead run
-their own fits side by side, each in a thread and on a CUDA stream of its own: one
-launch per update leaves the host idle enough, and the GPU fills its multiprocessors with
-the models' kernels.
+On a GPU with graphed updates (``gpu_update``, see :mod:`._graph`) the batched update
+(noise, forward, backward and every model's Adam step) is captured as one CUDA graph and
+replayed, and the batches of different structures train side by side, each in a thread
+and on a CUDA stream of its own, so that the GPU fills its multiprocessors with the
+kernels of several batches. A batch of one model is that model's own fit (graphed or
+compiled).
 """
 
 import os
@@ -27,6 +29,7 @@ import torch
 from skorch.callbacks import Callback
 from torch.func import functional_call, vmap
 
+from ._graph import CapturedStep
 from ._training import RowData, _SigintRecorder, onednn_fp32_precision
 
 __all__ = ["batch_groups", "fit_batched", "models_per_batch", "structure_key", "train_batched"]
@@ -37,16 +40,14 @@ MEMORY_SHARE = 0.5
 
 def structure_key(net) -> tuple:
     """What nets must share to train in one batch: the module's structure (of λ, only
-    which layers are decoded; σ may differ freely), the cost, the batch size, the device
-    and the precision. Nets with equal keys train together. Graphed nets (on a GPU) run
-    their own fits side by side, so they need share only the device."""
-    if net._uses_graphs():
-        return ("graphed", str(net.device))
+    which layers are decoded; σ may differ freely), the cost, the batch size, the device,
+    the precision and whether the update is replayed as a CUDA graph. Nets with equal
+    keys train together."""
     module = dict(net.get_params_for("module"))
     module["denoising_costs"] = tuple(float(c) > 0 for c in module.pop("denoising_costs"))
     module.pop("noise_std")
     return (repr(sorted(module.items())), repr(net.get_params_for("criterion")["supervised"]),
-            net.batch_size, str(net.device), net.fp32_precision)
+            net.batch_size, str(net.device), net.fp32_precision, net._uses_graphs())
 
 
 def _bytes_per_model(net, n_rows: int) -> int:
@@ -169,27 +170,87 @@ def _batched_terms(template, criterion, fp32_precision: str):
     return forward_backward
 
 
-def train_batched(nets: list, datasets: list) -> list:
+class _BatchedUpdate:
+    """One training update of K models as one computation: their batches stacked, each
+    model's noise drawn from its own generator, the forward and backward passes vmapped
+    over the stacked parameters, then each training model's own optimiser (its fused
+    Adam, its learning rate) stepping its slice. Called with the K models' batches, it
+    returns their cost terms and logits.
+
+    With ``capture`` (graphed nets on a GPU) the update is a
+    :class:`~._graph.CapturedStep`: replayed as one CUDA graph, and captured anew when a
+    model finishes (a finished model still rides along, but no longer steps).
+    """
+
+    def __init__(self, runs: list, params: dict, views: list, capture: bool):
+        self.runs, self.params, self.views, self.capture = runs, params, views, capture
+        net = runs[0].net
+        self.lambdas = torch.stack([run.net.criterion_.lambdas for run in runs])
+        self.terms_fn = _batched_terms(net.module_, net.criterion_, net.fp32_precision)
+        self.active = self.step = None
+
+    def __call__(self, batches: list) -> tuple:
+        active = [k for k, run in enumerate(self.runs) if not run.finished]
+        if active != self.active:
+            self.release()
+            generators = [self.runs[k].net.module_.noise_generator for k in active]
+            self.step = CapturedStep(self._body, [g for g in generators if g is not None],
+                                     self.capture)
+            self.active = active
+        terms, logits = self.step(*_stack_batches(batches))
+        return terms.clone(), logits.clone()  # a replay overwrites them
+
+    def _body(self, x, y, weight) -> tuple:
+        params = self.params
+        for parameter in params.values():
+            parameter.grad = None
+        noise = _stack_noise([
+            run.net.module_.draw_noise(y.shape[1], *run.net.module_.training_layout(),
+                                       run.net.module_.noise_generator, x.dtype, x.device)
+            if k in self.active else [None] * len(run.net.module_.shapes)
+            for k, run in enumerate(self.runs)])
+        # A layer none of the training models adds noise to has None, mapped over nothing.
+        in_dims = (0, 0, 0, 0, None if weight is None else 0,
+                   [None if n is None else 0 for n in noise])
+        terms, logits = self.terms_fn(in_dims, params, self.lambdas, x, y, weight, noise)
+        grads = [parameter.grad for parameter in params.values()]
+        for parameter in params.values():
+            parameter.grad = None
+        for k in self.active:
+            optimizer = self.runs[k].net.optimizer_
+            for parameter, grad in zip(self.views[k], grads):
+                parameter.grad = grad[k]
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        return terms, logits
+
+    def release(self) -> None:
+        if self.step is not None:
+            self.step.release()
+        self.step = self.active = None
+
+
+def train_batched(nets: list, datasets: list, stop: threading.Event | None = None) -> list:
     """Train ``nets`` (:class:`~._training.LadderNet`, fresh, one structure) on their
     ``datasets`` (:class:`~._training.RowData`) as one batched computation.
 
     Returns one entry per net: None, or the exception that ended its training (e.g. a
-    FloatingPointError when it diverged); the others train on. A Ctrl-C stops them all.
-    A batch of one is a plain fit: the same computation, without vmap's overhead.
+    FloatingPointError when it diverged); the others train on. A Ctrl-C stops them all,
+    as does ``stop`` once set (how fits in other threads are stopped). A batch of one is
+    a plain fit: the same computation, without vmap's overhead.
+
+    Raises MemoryError, naming the fix, when the batch does not fit in memory.
     """
     if len({structure_key(net) for net in nets}) > 1:
         raise ValueError("nets of different structures (layers, mode, combinator, batch "
                          "size, device, ...) cannot train in one batch; group them first.")
     if len(nets) == 1:
-        try:
-            nets[0].fit(datasets[0], None)
-        except Exception as exc:  # kept, and reported for this model only
-            return [exc]
-        return [None]
-    if nets[0]._uses_graphs():
-        return _train_concurrently(nets, datasets)
+        error = _fit_alone(nets[0], datasets[0], stop)
+        if isinstance(error, torch.OutOfMemoryError):
+            raise _out_of_memory(nets, error) from error
+        return [error]
     runs = [_Run(net, data) for net, data in zip(nets, datasets)]
-    template, criterion = nets[0].module_, nets[0].criterion_
+    template = nets[0].module_
     names = [name for name, _ in template.named_parameters()]
     params = {name: torch.stack([net.module_.get_parameter(name).detach() for net in nets])
               .requires_grad_() for name in names}
@@ -197,19 +258,42 @@ def train_batched(nets: list, datasets: list) -> list:
     for k, parameters in enumerate(views):
         for name, parameter in zip(names, parameters):
             parameter.data = params[name].detach()[k]
-    lambdas = torch.stack([net.criterion_.lambdas for net in nets])
-    terms_fn = _batched_terms(template, criterion, nets[0].fp32_precision)
+    graphed = nets[0]._uses_graphs()
+    for net in nets if graphed else []:
+        net._capturable_optimizer()
+    update = _BatchedUpdate(runs, params, views,
+                            capture=graphed and torch.device(nets[0].device).type == "cuda")
     with _SigintRecorder() as sigint:
         try:
-            while not all(run.finished for run in runs):
+            while not all(run.finished for run in runs) and not (stop and stop.is_set()):
                 template.train()  # a callback may have evaluated the first model
-                _update(runs, params, views, lambdas, terms_fn)
+                _update(runs, update)
         except (torch.OutOfMemoryError, MemoryError) as exc:
             raise _out_of_memory(nets, exc) from exc
+        finally:
+            update.release()
     _unstack(runs)
     if sigint.received:
         raise KeyboardInterrupt
     return [run.error for run in runs]
+
+
+def _fit_alone(net, data: RowData, stop: threading.Event | None):
+    """A batch of one: the net's own fit, ended at its next update once ``stop`` is set.
+    Returns None, or the exception that ended the fit."""
+    try:
+        net.initialize()
+        if stop is None:
+            net.partial_fit(data, None)
+            return None
+        net.callbacks_.append(("stop_when_set", _StopWhenSet(stop)))
+        try:
+            net.partial_fit(data, None)
+        finally:
+            net.callbacks_.pop()
+    except Exception as exc:  # kept, and reported for this model only
+        return exc
+    return None
 
 
 class _StopWhenSet(Callback):
@@ -223,54 +307,53 @@ class _StopWhenSet(Callback):
             raise KeyboardInterrupt
 
 
-def _train_concurrently(nets: list, datasets: list) -> list:
-    """CUDA graphs: each net's own fit in a thread of its own, on a CUDA stream of its
-    own. A graphed update is one launch, so the threads barely contend for the
-    interpreter, and the GPU runs the models' small kernels side by side. Each model
-    computes what its own fit computes: on an H100, exactly over the first updates, then
-    apart by rounding (0.5 % in the loss after 130 updates)."""
-    errors = [None] * len(nets)
+def _train_side_by_side(groups: list) -> list:
+    """CUDA graphs: each group's ``(nets, datasets)`` trained by :func:`train_batched`
+    in a thread of its own, on a CUDA stream of its own. A graphed update is one launch,
+    so the threads barely contend for the interpreter, and the GPU runs the batches'
+    kernels side by side. Returns each group's errors; a Ctrl-C stops every group.
+
+    Each model computes what it would alone: on an H100, fits side by side matched
+    their own fits exactly over the first updates, then drifted apart by rounding
+    (0.5 % in the loss after 130 updates).
+    """
+    results, raised = [None] * len(groups), [None] * len(groups)
     stop = threading.Event()
-    # No streams off CUDA (the threads then run the fits' eager updates, for tests).
-    streams = [torch.cuda.Stream(net.device) if torch.device(net.device).type == "cuda"
-               else None for net in nets]
+    # No streams off CUDA (the threads then run eager updates, for tests).
+    streams = [torch.cuda.Stream(nets[0].device)
+               if torch.device(nets[0].device).type == "cuda" else None
+               for nets, _ in groups]
     for stream in filter(None, streams):
         stream.wait_stream(torch.cuda.current_stream())  # the data's copies to the GPU
+    finished = [threading.Event() for _ in groups]
 
-    finished = [threading.Event() for _ in nets]
-
-    def fit(k: int) -> None:
-        net = nets[k]
+    def train(i: int) -> None:
         try:
-            with torch.cuda.stream(streams[k]):  # no-op for None
-                # net.fit, with a callback that ends training when asked to
-                net.initialize().callbacks_.append(("stop_when_set", _StopWhenSet(stop)))
-                try:
-                    net.partial_fit(datasets[k], None)
-                finally:
-                    net.callbacks_.pop()
-            if streams[k] is not None:
-                streams[k].synchronize()
-        except Exception as exc:  # kept, and reported for this model only
-            errors[k] = exc
+            with torch.cuda.stream(streams[i]):  # no-op for None
+                results[i] = train_batched(*groups[i], stop)
+            if streams[i] is not None:
+                streams[i].synchronize()
+        except BaseException as exc:  # raised again in the calling thread
+            raised[i] = exc
         finally:
-            finished[k].set()
+            finished[i].set()
 
-    threads = [threading.Thread(target=fit, args=(k,), daemon=True) for k in range(len(nets))]
+    threads = [threading.Thread(target=train, args=(i,), daemon=True)
+               for i in range(len(groups))]
     try:
         for thread in threads:
             thread.start()
         _wait_for_all(finished)
     except KeyboardInterrupt:
-        stop.set()  # each fit ends at its next update
+        stop.set()  # each group ends at its next update
         _wait_for_all([done for done, thread in zip(finished, threads) if thread.ident],
                       interruptible=False)
         raise
     for thread in threads:
         thread.join()
-    if oom := next((e for e in errors if isinstance(e, torch.OutOfMemoryError)), None):
-        raise _out_of_memory(nets, oom) from oom
-    return errors
+    if error := next((e for e in raised if e is not None), None):
+        raise error
+    return results
 
 
 def _out_of_memory(nets: list, exc: BaseException) -> MemoryError:
@@ -292,32 +375,16 @@ def _wait_for_all(events: list, interruptible: bool = True) -> None:
                     raise
 
 
-def _update(runs, params, views, lambdas, terms_fn) -> None:
-    """One batched training update of every model that has not finished: the forward
-    and backward passes batched, then each model's own optimiser (torch's fused Adam, with
-    its learning rate) steps its slice of the stacked parameters."""
+def _update(runs: list, update: _BatchedUpdate) -> None:
+    """One batched training update of every model that has not finished, then each
+    model's end of batch (its history and callbacks)."""
     batches = [run.next_batch() for run in runs]
     if all(run.finished for run in runs):
         return
-    x, y, weight = _stack_batches(batches)
-    n_rows = y.shape[1]
-    noise = _stack_noise([
-        run.net.module_.draw_noise(n_rows, *run.net.module_.training_layout(),
-                                   run.net.module_.noise_generator, x.dtype, x.device)
-        if not run.finished else [None] * len(run.net.module_.shapes) for run in runs])
-    in_dims = (0, 0, 0, 0, None if weight is None else 0, 0)
-    terms, logits = terms_fn(in_dims, params, lambdas, x, y, weight, noise)
-    grads = [params[name].grad for name in params]
-    for name in params:
-        params[name].grad = None
+    terms, logits = update(batches)
     for k, run in enumerate(runs):
-        if run.finished:
-            continue
-        for parameter, grad in zip(views[k], grads):
-            parameter.grad = grad[k]
-        run.net.optimizer_.step()
-        run.net.optimizer_.zero_grad(set_to_none=True)
-        run.end_batch({"loss": terms[k].sum(), "y_pred": logits[k], "cost_terms": terms[k]})
+        if not run.finished:
+            run.end_batch({"loss": terms[k].sum(), "y_pred": logits[k], "cost_terms": terms[k]})
 
 
 def _unstack(runs) -> None:
@@ -378,9 +445,10 @@ def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
     structure (layers, mode, combinator, batch size, device) train as one: their
     forward and backward passes run as batched products. λ (``denoising_costs``), σ
     (``noise_std``), the learning rate and its schedule, the seed and the rows may differ
-    between them. On a GPU with graphed updates (``gpu_update``) the fits instead run
-    side by side, each in a thread and on a CUDA stream of its own, whatever their
-    structures.
+    between them. On a GPU with graphed updates (``gpu_update``) each batch's update is
+    replayed as one CUDA graph, and the batches of different structures train side by
+    side, each in a thread and on a CUDA stream of its own (``max_models=1``: every
+    model's own fit, graphed or compiled, side by side).
 
     Parameters
     ----------
@@ -395,7 +463,7 @@ def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
         Weights of the labeled rows, as for ``fit``; or one array (or None) per estimator.
     max_models : int, default=None
         Most models per batch; None: as many as half the device's free memory holds
-        (a batch that does not fit is split into several).
+        (a batch that does not fit is split into several); 1: every model its own fit.
     raise_errors : bool, default=True
         Raise the first estimator's error after every other estimator has been fitted;
         if False, return the errors instead.
@@ -445,10 +513,15 @@ def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
     errors = [None] * len(estimators)
     try:
         plans = _plan_all(estimators, X, y, sample_weight)
-        for group in batch_groups([p.net for p in plans], [len(p.data) for p in plans],
-                                  max_models):
-            group_errors = train_batched([plans[i].net for i in group],
-                                         [plans[i].data for i in group])
+        groups = batch_groups([p.net for p in plans], [len(p.data) for p in plans],
+                              max_models)
+        members = [([plans[i].net for i in group], [plans[i].data for i in group])
+                   for group in groups]
+        if len(members) > 1 and all(nets[0]._uses_graphs() for nets, _ in members):
+            results = _train_side_by_side(members)
+        else:
+            results = [train_batched(nets, data) for nets, data in members]
+        for group, group_errors in zip(groups, results):
             for i, error in zip(group, group_errors):
                 errors[i] = error
     except BaseException:  # invalid data, out of memory, Ctrl-C: none left half fitted

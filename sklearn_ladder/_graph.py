@@ -12,7 +12,8 @@ The first updates of a fit run eagerly on a side stream (the warm-up that captur
 they are real updates), then the next one is captured and every later update replays it.
 The noise comes from the net's own generator, registered with the graph: the updates draw
 the same numbers as an eager fit, which the graphed update then matches bit for bit
-(``compiled``: to rounding).
+(``compiled``: to rounding). :class:`CapturedStep` is that recipe for any update: a fit's
+(:class:`GraphedUpdate`) and a batch of models' (:mod:`._batched`).
 """
 
 import functools
@@ -20,7 +21,7 @@ import threading
 
 import torch
 
-__all__ = ["GPU_UPDATES", "GraphedUpdate", "resolve_gpu_update"]
+__all__ = ["GPU_UPDATES", "CapturedStep", "GraphedUpdate", "resolve_gpu_update"]
 
 GPU_UPDATES = ("auto", "eager", "graph", "compiled")
 
@@ -82,89 +83,69 @@ def _compiled_training_terms():
     return torch.compile(_training_terms, dynamic=False)
 
 
-class GraphedUpdate:
-    """A net's training update, replayed as a CUDA graph after ``WARMUP_UPDATES`` eager
-    ones; called in place of skorch's ``train_step`` with a training batch.
+class CapturedStep:
+    """A training update that CUDA can replay: ``step(*inputs)`` runs eagerly for the
+    first ``WARMUP_UPDATES`` calls (on a side stream, as capture needs), is then captured
+    as one CUDA graph, and every later call replays it.
 
     Parameters
     ----------
-    net : LadderNet
-        The initialised net, in training mode, its optimiser made capturable with the
-        learning rate a device tensor (``LadderNet._graphed_updates`` does both).
-    compiled : bool
-        Whether the forward pass and the cost run through ``torch.compile``.
+    step : callable
+        ``step(*inputs) -> outputs`` (a tuple of tensors): the whole update, zeroing its
+        gradients first, so that every replay writes them afresh. It must not read
+        tensors back to the host.
+    generators : list of torch.Generator
+        The CUDA generators ``step`` draws from, registered with the graph, so that each
+        replay draws what an eager update would.
+    capture : bool
+        Whether to capture at all (CUDA only); if False every call runs eagerly.
 
-    Off CUDA nothing is captured: every update runs eagerly through the same buffers
-    (what the tests check on the CPU).
+    Each call copies its inputs into buffers kept at fixed addresses (the first call's
+    clones) and returns the outputs of ``step``: after a replay the same tensors, whose
+    contents the next call overwrites (clone what you keep). Off CUDA the same buffers
+    are used, so the CPU tests check what a replay reads.
     """
 
-    def __init__(self, net, compiled: bool):
-        self.net = net
-        self.terms_fn = _compiled_training_terms() if compiled else _training_terms
-        self.capture = torch.device(net.device).type == "cuda"
+    def __init__(self, step, generators: list, capture: bool):
+        self.step, self.generators, self.capture = step, generators, capture
         self.graph = self.inputs = self.outputs = None
         self.n_eager = 0
 
-    def __call__(self, batch) -> dict:
-        x, targets = batch
+    def __call__(self, *inputs) -> tuple:
         if self.inputs is None:
-            self.inputs = [x.clone(), targets.y.clone(),
-                           None if targets.weight is None else targets.weight.clone()]
+            self.inputs = [None if v is None else v.clone() for v in inputs]
         else:
-            for static, value in zip(self.inputs, (x, targets.y, targets.weight)):
+            for static, value in zip(self.inputs, inputs):
                 if static is not None:
                     static.copy_(value)
         if not self.capture:
-            self._eager()
-        else:
-            with GRAPH_LOCK:
-                if self.graph is None and self.n_eager < WARMUP_UPDATES:
-                    self._eager()
-                else:
-                    if self.graph is None:
-                        self._capture()
-                    self.graph.replay()
-        loss, terms, logits = self.outputs
-        return {"loss": loss.clone(), "y_pred": logits.clone(), "cost_terms": terms.clone()}
-
-    def _body(self) -> None:
-        net = self.net
-        module = net.module_
-        x, y, weight = self.inputs
-        n_groups, n_noisy = module.training_layout()
-        # Drawn outside the compiled function, so that σ is no constant of its code.
-        noise = module.draw_noise(len(x) // 2, n_groups, n_noisy, module.noise_generator,
-                                  x.dtype, x.device)
-        terms, logits = self.terms_fn(module, net.criterion_, x, y, weight, noise)
-        loss = terms.sum()
-        loss.backward()
-        net.optimizer_.step()
-        self.outputs = (loss.detach(), terms.detach(), logits.detach())
+            self.outputs = self.step(*self.inputs)
+            return self.outputs
+        with GRAPH_LOCK:
+            if self.graph is None and self.n_eager < WARMUP_UPDATES:
+                self._eager()
+            else:
+                if self.graph is None:
+                    self._capture()
+                self.graph.replay()
+        return self.outputs
 
     def _eager(self) -> None:
-        self.net.optimizer_.zero_grad(set_to_none=True)
-        if not self.capture:
-            self._body()
-            return
         side = torch.cuda.Stream(self.inputs[0].device)
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
-            self._body()
+            self.outputs = self.step(*self.inputs)
         torch.cuda.current_stream().wait_stream(side)
         self.n_eager += 1
 
     def _capture(self) -> None:
-        # Gradients set to None before capture: the graph's backward writes them afresh
-        # in every replay instead of adding to the last ones.
-        self.net.optimizer_.zero_grad(set_to_none=True)
         graph = torch.cuda.CUDAGraph()
-        generator = self.net.module_.noise_generator
-        if generator is not None:
+        for generator in self.generators:
             graph.register_generator_state(generator)
         # thread_local: fits in other threads may launch work while this one captures.
         try:
             with torch.cuda.graph(graph, capture_error_mode="thread_local"):
-                self._body()
+                self.outputs = self.step(*self.inputs)
         except BaseException:
             graph.reset()  # now, under the lock, not whenever the traceback is collected
             raise
@@ -177,3 +158,56 @@ class GraphedUpdate:
                 self.graph.reset()
                 self.graph = None
         self.inputs = self.outputs = None
+
+
+class GraphedUpdate:
+    """A net's training update, replayed as a CUDA graph after ``WARMUP_UPDATES`` eager
+    ones (a :class:`CapturedStep`); called in place of skorch's ``train_step`` with a
+    training batch.
+
+    Parameters
+    ----------
+    net : LadderNet
+        The initialised net, in training mode, its optimiser made capturable with the
+        learning rate a device tensor (``LadderNet._capturable_optimizer``).
+    compiled : bool
+        Whether the forward pass and the cost run through ``torch.compile``.
+
+    Off CUDA nothing is captured: every update runs eagerly through the same buffers
+    (what the tests check on the CPU).
+    """
+
+    def __init__(self, net, compiled: bool):
+        self.net = net
+        self.terms_fn = _compiled_training_terms() if compiled else _training_terms
+        self.update = None
+
+    def __call__(self, batch) -> dict:
+        x, targets = batch
+        if self.update is None:  # the noise generator exists once training has begun
+            generator = self.net.module_.noise_generator
+            self.update = CapturedStep(
+                self._body, [] if generator is None else [generator],
+                capture=torch.device(self.net.device).type == "cuda")
+        loss, terms, logits = self.update(x, targets.y, targets.weight)
+        return {"loss": loss.clone(), "y_pred": logits.clone(), "cost_terms": terms.clone()}
+
+    def _body(self, x, y, weight) -> tuple:
+        net = self.net
+        module = net.module_
+        net.optimizer_.zero_grad(set_to_none=True)
+        n_groups, n_noisy = module.training_layout()
+        # Drawn outside the compiled function, so that σ is no constant of its code.
+        noise = module.draw_noise(len(x) // 2, n_groups, n_noisy, module.noise_generator,
+                                  x.dtype, x.device)
+        terms, logits = self.terms_fn(module, net.criterion_, x, y, weight, noise)
+        loss = terms.sum()
+        loss.backward()
+        net.optimizer_.step()
+        return loss.detach(), terms.detach(), logits.detach()
+
+    def release(self) -> None:
+        """Free the graph and its buffers now."""
+        if self.update is not None:
+            self.update.release()
+        self.update = None

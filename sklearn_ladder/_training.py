@@ -447,12 +447,7 @@ class LadderNet(NeuralNet):
         for; a graph holds the fit's buffers, so it is dropped at the end, however the
         fit ends."""
         if self._uses_graphs():
-            # A graph replays Adam's step: its step counts and learning rate must live
-            # on the GPU (the schedule then fills the rate in place). Set at every fit,
-            # since a warm start may follow an eager fit.
-            for group in self.optimizer_.param_groups:
-                group["capturable"] = True
-                group["lr"] = torch.tensor(float(group["lr"]), device=self.device)
+            self._capturable_optimizer()
             self._graphed = GraphedUpdate(self, compiled=self.gpu_update == "compiled")
         try:
             yield
@@ -460,6 +455,14 @@ class LadderNet(NeuralNet):
             if self._graphed is not None:
                 self._graphed.release()
             self._graphed = None
+
+    def _capturable_optimizer(self) -> None:
+        """Ready Adam for a CUDA graph, which replays its step: the step counts and the
+        learning rate live on the GPU (the schedule then fills the rate in place). Done
+        at every graphed fit, since a warm start may follow an eager fit."""
+        for group in self.optimizer_.param_groups:
+            group["capturable"] = True
+            group["lr"] = torch.tensor(float(group["lr"]), device=self.device)
 
     def train_step(self, batch, **fit_params):
         if self._graphed is None:

@@ -13,7 +13,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from _helpers import batch_losses
+from _helpers import assert_same_fits, batch_losses
 from reference_ladder import ReferenceLadder
 
 from sklearn_ladder import LadderClassifier, LadderRegressor
@@ -149,23 +149,45 @@ def test_first_updates_match_the_plain_reference_on_the_gpu():
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-9)
 
 
-def test_a_batch_of_models_on_the_gpu_follows_their_separate_fits(digits_semi):
-    """fit_batched on the device: the same losses as the models' own fits there."""
+@pytest.mark.parametrize("gpu_update", ["eager", "graph"])
+def test_a_batch_of_models_on_the_gpu_follows_their_separate_fits(digits_semi, gpu_update):
+    """fit_batched on the device: the same losses as the models' own fits there, with
+    the batched update run eagerly or replayed as one CUDA graph (captured again when
+    the first model, one epoch long, finishes)."""
     from sklearn_ladder import fit_batched
 
     X, y, X_test, _ = digits_semi
-    settings = [dict(noise_std=0.3, random_state=0),
+    settings = [dict(noise_std=0.3, max_epochs=1, random_state=0),
                 dict(noise_std=0.2, denoising_costs=[100, 1, 0.1, 0.5], random_state=1),
                 dict(noise_std=[0.3, 0.0, 0.1, 0.2], learning_rate=0.001, random_state=2)]
-    common = {**FAST, "max_epochs": 2}
+    common = {**FAST, "max_epochs": 2, "gpu_update": gpu_update}
     del common["random_state"]
-    separate = [LadderClassifier(**common, **s).fit(X, y) for s in settings]
-    batched = [LadderClassifier(**common, **s) for s in settings]
-    fit_batched(batched, X, y)
+    separate = [LadderClassifier(**{**common, **s}).fit(X, y) for s in settings]
+    batched = [LadderClassifier(**{**common, **s}) for s in settings]
+    assert fit_batched(batched, X, y) == [None] * 3
+    assert_same_fits(separate, batched)
     for a, b in zip(separate, batched):
-        _assert_same_updates(batch_losses(b), batch_losses(a))
         np.testing.assert_allclose(b.predict_proba(X_test), a.predict_proba(X_test),
                                    atol=1e-3)
+
+
+def test_a_graphed_batch_replays_the_eager_batch(digits_semi):
+    """The batched update captured as one CUDA graph computes what the eager batched
+    update computes (same noise from each model's generator, same kernels): equal to
+    rounding over every update, including those after a model has finished."""
+    from sklearn_ladder import fit_batched
+
+    X, y, X_test, _ = digits_semi
+    fits = {}
+    for gpu_update in ("eager", "graph"):
+        fits[gpu_update] = [LadderClassifier(**{**FAST, "gpu_update": gpu_update,
+                                                "max_epochs": 3 + k, "random_state": k})
+                            for k in range(3)]
+        assert fit_batched(fits[gpu_update], X, y) == [None] * 3
+    for eager, graph in zip(fits["eager"], fits["graph"]):
+        np.testing.assert_allclose(batch_losses(graph), batch_losses(eager), rtol=1e-6)
+        np.testing.assert_allclose(graph.predict_proba(X_test), eager.predict_proba(X_test),
+                                   atol=1e-6)
 
 
 def _assert_same_updates(actual, desired):
@@ -210,15 +232,20 @@ def test_warm_start_switches_between_eager_and_graphed_updates(digits_semi):
 
 
 def test_graphed_fits_run_side_by_side(digits_semi):
-    """fit_batched with graphed updates: concurrent fits on their own streams, each the
-    same as the model's own fit."""
+    """fit_batched with graphed updates and several batches: the batches (two models
+    each, or one model's own fit each) train concurrently on their own streams, each
+    model as its own fit."""
     from sklearn_ladder import fit_batched
 
     X, y, _, _ = digits_semi
-    common = {**FAST, "gpu_update": "graph"}
+    common = {**FAST, "gpu_update": "graph", "max_epochs": 4}
     del common["random_state"]
     separate = [LadderClassifier(**common, random_state=k).fit(X, y) for k in range(4)]
-    together = [LadderClassifier(**common, random_state=k) for k in range(4)]
-    assert fit_batched(together, X, y) == [None] * 4
-    for a, b in zip(separate, together):
-        _assert_same_updates(batch_losses(b), batch_losses(a))
+    for max_models in (2, 1):
+        together = [LadderClassifier(**common, random_state=k) for k in range(4)]
+        assert fit_batched(together, X, y, max_models=max_models) == [None] * 4
+        if max_models == 1:
+            for a, b in zip(separate, together):
+                _assert_same_updates(batch_losses(b), batch_losses(a))
+        else:
+            assert_same_fits(separate, together)

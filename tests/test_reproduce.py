@@ -108,16 +108,18 @@ def test_batched_runs_of_several_settings_count_a_failed_run(tmp_path, tiny, mon
     real = reproduce.fit_batched
 
     def one_fails(estimators, *args, **kwargs):
-        calls.append(len(estimators))
+        calls.append((len(estimators), kwargs["max_models"]))
         errors = real(estimators, *args, **kwargs)
         return [*errors[:-1], FloatingPointError("diverged")]
 
     monkeypatch.setattr(reproduce, "fit_batched", one_fails)
     rows = reproduce.run_benchmark(["full-100", "supervised-100"], [0], 1, None, "cpu",
-                                   tmp_path, batched=True)
-    assert calls == [2]
+                                   tmp_path, batched=True, max_models=1)
+    assert calls == [(2, 1)]  # one call; its batches of one model each (--max-models)
     runs = json.loads((tmp_path / "reproduce.json").read_text())["runs"]
     failed = [r for r in runs if "diverged" in r]
     assert [(r["setting"], r["test_error"]) for r in failed] == [("supervised-100", 90.0)]
     assert "FloatingPointError" in failed[0]["diverged"] and failed[0]["batch_of"] == 2
     assert [r["n_seeds"] for r in rows] == [1, 1]
+    with pytest.raises(SystemExit):
+        reproduce.main(["--max-models", "1", "--output", str(tmp_path)])

@@ -191,3 +191,22 @@ def test_lambda_scaling_init_offset_trains_another_seed_on_the_same_split(tmp_pa
     assert (first["init_seed"], first["score"]) == (1, 1.0)
     assert (second["seed"], second["init_seed"], second["score"]) == (1, 101, 101.0)
     np.testing.assert_array_equal(seen[0], seen[1])  # the same labels were kept
+
+
+def test_batched_times_separate_fits_against_one_batch(tmp_path):
+    import batched
+
+    assert batched.main(["--models", "1", "2", "--updates", "2", "--rounds", "1",
+                         "--rows", "300", "--data-home", str(tmp_path / "no-mnist"),
+                         "--output", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "batched.json").read_text())
+    assert result["data"] == "random pixels"
+    rows = result["rows"]
+    assert [r["models"] for r in rows] == [1, 2]
+    assert all(r["sequential_s"] > 0 and r["batched_s"] > 0 for r in rows)
+    assert not any("side_by_side_s" in r for r in rows)  # a GPU's third way only
+    # On a GPU the table gets the K fits side by side too.
+    rows[1].update(side_by_side_s=0.5, side_by_side_ms_per_update=250.0)
+    table = batched.markdown(result).splitlines()
+    assert table[-1].startswith("| 2 |") and table[-1].endswith("| 0.50 |")
+    assert table[-2].endswith("| 1.00 | - |")
