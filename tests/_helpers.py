@@ -17,3 +17,36 @@ def assert_same_fits(separate, batched):
         assert b.n_updates_ == a.n_updates_ and b.n_iter_ == a.n_iter_
         np.testing.assert_allclose(batch_losses(b)[:3], batch_losses(a)[:3], rtol=1e-5)
         np.testing.assert_allclose(batch_losses(b), batch_losses(a), rtol=1e-2)
+
+
+# Operations that read a tensor's values back to the host (``.item()``, ``bool(t)``) or
+# size their output by its values: on a GPU each waits for the device, which a CUDA
+# graph's capture refuses.
+HOST_READS = ("aten._local_scalar_dense", "aten.nonzero", "aten.masked_select",
+              "aten._unique", "aten.unique")
+
+
+def watch_host_reads(monkeypatch) -> list:
+    """Run every :class:`~sklearn_ladder._graph.CapturedStep` (the update a CUDA graph
+    captures, as it runs on the CPU) under a dispatch mode that records the host reads it
+    makes; returns the list they are appended to."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from sklearn_ladder import _batched, _graph
+
+    reads = []
+
+    class HostReads(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if str(func).startswith(HOST_READS):
+                reads.append(str(func))
+            return func(*args, **(kwargs or {}))
+
+    class Watched(_graph.CapturedStep):
+        def __call__(self, *inputs):
+            with HostReads():
+                return super().__call__(*inputs)
+
+    monkeypatch.setattr(_graph, "CapturedStep", Watched)
+    monkeypatch.setattr(_batched, "CapturedStep", Watched)
+    return reads

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from _helpers import assert_same_fits, batch_losses
+from _helpers import assert_same_fits, batch_losses, watch_host_reads
 from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import GridSearchCV
@@ -285,15 +285,18 @@ def test_a_graphed_batch_follows_the_separate_fits(digits_50_labels, monkeypatch
     """Graphed nets (on a GPU) train as one replayed update; off CUDA nothing is
     captured, so this checks the rest: capturable Adam with the learning rate a tensor
     that the schedule fills, the update's fixed buffers, and a new update once a model
-    finishes (it must stop stepping: the first model has one epoch of two)."""
+    finishes (it must stop stepping: the first model has one epoch of two), and that
+    the update reads nothing back to the host."""
     from sklearn_ladder._training import LadderNet
 
     X, y = digits_50_labels
     settings = [{**s, "max_epochs": 1 if k == 0 else 2} for k, s in enumerate(SETTINGS)]
     separate = [LadderClassifier(**{**SMALL, **s}).fit(X, y) for s in settings]
     monkeypatch.setattr(LadderNet, "_uses_graphs", lambda self: True)
+    host_reads = watch_host_reads(monkeypatch)
     batched = [LadderClassifier(**{**SMALL, **s}) for s in settings]
     assert fit_batched(batched, X, y) == [None] * 3
+    assert host_reads == []  # nothing that a CUDA graph's capture would refuse
     assert_same_fits(separate, batched)
     for a, b in zip(separate, batched):
         group = b.net_.optimizer_.param_groups[0]

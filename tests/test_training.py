@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from _helpers import batch_losses
+from _helpers import batch_losses, watch_host_reads
 from skorch.callbacks import Callback
 
 from sklearn_ladder import LadderClassifier
@@ -287,7 +287,9 @@ def test_the_graphed_update_path_computes_the_eager_updates(digits_semi, monkeyp
     params = dict(layers=[30, 20], max_epochs=4, random_state=0, lr_decay_start=0.5)
     eager = LadderClassifier(**params).fit(X, y)
     monkeypatch.setattr(LadderNet, "_uses_graphs", lambda self: True)
+    host_reads = watch_host_reads(monkeypatch)
     graphed = LadderClassifier(**params).fit(X, y)
+    assert host_reads == []  # nothing that a CUDA graph's capture would refuse
     group = graphed.net_.optimizer_.param_groups[0]
     assert isinstance(group["lr"], torch.Tensor) and group["capturable"]
     assert graphed.net_._graphed is None  # the fit's buffers are released
