@@ -26,9 +26,9 @@ __all__ = ["GPU_UPDATES", "CapturedStep", "GraphedUpdate", "resolve_gpu_update"]
 GPU_UPDATES = ("auto", "eager", "graph", "compiled")
 
 # Every graph registers with the device's default generator, in a set that torch does
-# not lock, and a capture must not overlap another thread's: fits in threads (the
-# batched trainer) capture, replay and release their graphs one at a time. A replay only
-# enqueues the graph, so the GPU still runs them side by side.
+# not lock, and a capture must not overlap another thread's: the fits and batches that
+# fit_batched trains in threads capture, replay and release their graphs one at a time.
+# A replay only enqueues the graph, so the GPU still runs them side by side.
 GRAPH_LOCK = threading.Lock()
 
 # Eager updates before the capture: what torch's capture recipe asks for (workspaces
