@@ -177,13 +177,13 @@ class _BatchedUpdate:
     Adam, its learning rate) stepping its slice. Called with the K models' batches, it
     returns their cost terms and logits.
 
-    With ``capture`` (graphed nets on a GPU) the update is a
-    :class:`~._graph.CapturedStep`: replayed as one CUDA graph, and captured anew when a
-    model finishes (a finished model still rides along, but no longer steps).
+    The update is a :class:`~._graph.CapturedStep`: for ``graphed`` nets on a GPU,
+    replayed as one CUDA graph, and captured anew when a model finishes (a finished model
+    still rides along, but no longer steps).
     """
 
-    def __init__(self, runs: list, params: dict, views: list, capture: bool):
-        self.runs, self.params, self.views, self.capture = runs, params, views, capture
+    def __init__(self, runs: list, params: dict, views: list, graphed: bool):
+        self.runs, self.params, self.views, self.graphed = runs, params, views, graphed
         net = runs[0].net
         self.lambdas = torch.stack([run.net.criterion_.lambdas for run in runs])
         self.terms_fn = _batched_terms(net.module_, net.criterion_, net.fp32_precision)
@@ -195,7 +195,7 @@ class _BatchedUpdate:
             self.release()
             generators = [self.runs[k].net.module_.noise_generator for k in active]
             self.step = CapturedStep(self._body, [g for g in generators if g is not None],
-                                     self.capture)
+                                     self.graphed)
             self.active = active
         terms, logits = self.step(*_stack_batches(batches))
         return terms.clone(), logits.clone()  # a replay overwrites them
@@ -261,8 +261,7 @@ def train_batched(nets: list, datasets: list, stop: threading.Event | None = Non
     graphed = nets[0]._uses_graphs()
     for net in nets if graphed else []:
         net._capturable_optimizer()
-    update = _BatchedUpdate(runs, params, views,
-                            capture=graphed and torch.device(nets[0].device).type == "cuda")
+    update = _BatchedUpdate(runs, params, views, graphed)
     with _SigintRecorder() as sigint:
         try:
             while not all(run.finished for run in runs) and not (stop and stop.is_set()):
@@ -283,14 +282,13 @@ def _fit_alone(net, data: RowData, stop: threading.Event | None):
     Returns None, or the exception that ended the fit."""
     try:
         net.initialize()
-        if stop is None:
-            net.partial_fit(data, None)
-            return None
-        net.callbacks_.append(("stop_when_set", _StopWhenSet(stop)))
+        if stop is not None:
+            net.callbacks_.append(("stop_when_set", _StopWhenSet(stop)))
         try:
             net.partial_fit(data, None)
         finally:
-            net.callbacks_.pop()
+            if stop is not None:
+                net.callbacks_.pop()
     except Exception as exc:  # kept, and reported for this model only
         return exc
     return None

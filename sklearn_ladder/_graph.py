@@ -97,8 +97,9 @@ class CapturedStep:
     generators : list of torch.Generator
         The CUDA generators ``step`` draws from, registered with the graph, so that each
         replay draws what an eager update would.
-    capture : bool
-        Whether to capture at all (CUDA only); if False every call runs eagerly.
+    graphed : bool
+        Whether to capture and replay; done only where the inputs live on a CUDA
+        device. Otherwise (eager, or off CUDA) every call runs eagerly.
 
     Each call copies its inputs into buffers kept at fixed addresses (the first call's
     clones) and returns the outputs of ``step``: after a replay the same tensors, whose
@@ -106,14 +107,15 @@ class CapturedStep:
     are used, so the CPU tests check what a replay reads.
     """
 
-    def __init__(self, step, generators: list, capture: bool):
-        self.step, self.generators, self.capture = step, generators, capture
-        self.graph = self.inputs = self.outputs = None
+    def __init__(self, step, generators: list, graphed: bool):
+        self.step, self.generators, self.graphed = step, generators, graphed
+        self.graph = self.inputs = self.outputs = self.capture = None
         self.n_eager = 0
 
     def __call__(self, *inputs) -> tuple:
         if self.inputs is None:
             self.inputs = [None if v is None else v.clone() for v in inputs]
+            self.capture = self.graphed and self.inputs[0].is_cuda
         else:
             for static, value in zip(self.inputs, inputs):
                 if static is not None:
@@ -187,8 +189,7 @@ class GraphedUpdate:
         if self.update is None:  # the noise generator exists once training has begun
             generator = self.net.module_.noise_generator
             self.update = CapturedStep(
-                self._body, [] if generator is None else [generator],
-                capture=torch.device(self.net.device).type == "cuda")
+                self._body, [] if generator is None else [generator], graphed=True)
         loss, terms, logits = self.update(x, targets.y, targets.weight)
         return {"loss": loss.clone(), "y_pred": logits.clone(), "cost_terms": terms.clone()}
 
