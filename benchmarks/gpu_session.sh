@@ -8,7 +8,7 @@
 #     bash benchmarks/gpu_session.sh prepare
 # Then one device call per step, each with carry [".whl", ".data"], e.g.
 #     bash benchmarks/gpu_session.sh tests      # python -m pytest -m cuda
-#     bash benchmarks/gpu_session.sh speed      # speed.py and batched.py on the GPU
+#     bash benchmarks/gpu_session.sh speed      # speed.py and batched.py (ieee, tf32)
 #     bash benchmarks/gpu_session.sh probe      # graph_probe.py: graphs outside skorch
 #     bash benchmarks/gpu_session.sh table 0 1 2 3 4 -- full-100 bottom-100
 #     bash benchmarks/gpu_session.sh datasets --only wine   # issue 16's λ × σ grid row
@@ -20,8 +20,10 @@
 #     bash benchmarks/gpu_session.sh background table 0 1 2 3 4 -- full-100 gamma-100
 #     bash benchmarks/gpu_session.sh collect 570   # wait up to 570 s; results to $OUT
 # `table` trains its runs through fit_batched: the seeds of a setting as one batch (one
-# CUDA graph), the settings' batches side by side. If a batch fails on the GPU, add
-# `--max-models 1` after the settings: every run its own graphed fit, side by side.
+# CUDA graph; compiled first for the paper's schedule), the settings' batches side by
+# side. If a batch fails on the GPU, add `--gpu-update graph` after the settings (batches
+# not compiled), or `--max-models 1`: every run its own graphed fit, side by side.
+# `--fp32-precision tf32` there trains with TF32 products (an option; label the results).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BG=/tmp/ladder-background  # a background step's output and log, on the device
@@ -60,7 +62,9 @@ case "${1:-}" in
         on_device
         python3 benchmarks/speed.py --device cuda --output "$OUT/speed-cuda"
         python3 benchmarks/batched.py --device cuda --models 1 4 16 --updates 600 \
-            --rounds 2 --output "$OUT/batched-cuda" ;;
+            --rounds 2 --output "$OUT/batched-cuda"
+        python3 benchmarks/batched.py --device cuda --fp32-precision tf32 --models 1 16 \
+            --updates 600 --rounds 2 --output "$OUT/batched-cuda-tf32" ;;
     table)
         on_device
         shift

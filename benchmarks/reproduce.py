@@ -142,9 +142,14 @@ def load_data(dataset: str, data_home):
     return data
 
 
+# LadderClassifier's options that a run may set (--fp32-precision, --gpu-update).
+OPTIONS = {"fp32_precision": "ieee", "gpu_update": "auto"}
+
+
 def _classifier(name: str, seed: int, epochs: int, data, device: str,
-                fp32_precision: str = "ieee") -> tuple[LadderClassifier, np.ndarray]:
-    """The setting's classifier for one seed, and its training labels."""
+                options: dict | None = None) -> tuple[LadderClassifier, np.ndarray]:
+    """The setting's classifier for one seed (with ``options``, see ``OPTIONS``), and its
+    training labels."""
     setting = SETTINGS[name]
     n_labels = setting["n_labels"]
     y = data.y_train if n_labels is None else mask_labels(data.y_train, n_labels,
@@ -155,19 +160,19 @@ def _classifier(name: str, seed: int, epochs: int, data, device: str,
         combinator=setting["combinator"], activation=setting["activation"],
         top_scale=setting["top_scale"], lr_decay_start=setting["lr_decay_start"],
         labeled_statistics="labeled",  # the paper's, whatever the number of labels
-        max_epochs=epochs, device=device, fp32_precision=fp32_precision, random_state=seed,
+        max_epochs=epochs, device=device, random_state=seed, **{**OPTIONS, **(options or {})},
         callbacks=[("test_error", TestErrorPerEpoch(data.X_test, data.y_test))],
     )
     return clf, y
 
 
 def _record(name: str, seed: int, epochs: int, clf, data, wall: float, device: str,
-            fp32_precision: str, batch_of: int = 1, error: Exception | None = None) -> dict:
+            options: dict | None, batch_of: int = 1, error: Exception | None = None) -> dict:
     """The run's record; a run that failed (``error``, e.g. it diverged) is recorded at
     chance-level test error, with its error message."""
     record = {"setting": name, "seed": seed, "epochs": epochs,
               "n_labels": SETTINGS[name]["n_labels"] or len(data.y_train),
-              "wall_time_s": wall, "fp32_precision": fp32_precision, "batch_of": batch_of,
+              "wall_time_s": wall, **OPTIONS, **(options or {}), "batch_of": batch_of,
               "machine": machine_info(device)}
     if error is not None:
         chance = 100.0 * (1 - 1 / len(np.unique(data.y_test)))
@@ -178,30 +183,30 @@ def _record(name: str, seed: int, epochs: int, clf, data, wall: float, device: s
 
 
 def run_one(name: str, seed: int, epochs: int, data, device: str,
-            fp32_precision: str = "ieee") -> dict:
+            options: dict | None = None) -> dict:
     """Train one setting with one seed; return the run's record."""
-    clf, y = _classifier(name, seed, epochs, data, device, fp32_precision)
+    clf, y = _classifier(name, seed, epochs, data, device, options)
     start = time.perf_counter()
     clf.fit(data.X_train, y)
     return _record(name, seed, epochs, clf, data, time.perf_counter() - start, device,
-                   fp32_precision)
+                   options)
 
 
 def run_batched(pairs: list, epochs: int, data, device: str,
-                fp32_precision: str = "ieee", max_models: int | None = None) -> list[dict]:
+                options: dict | None = None, max_models: int | None = None) -> list[dict]:
     """Train the (setting, seed) pairs as one call of ``fit_batched`` (one batch per
     structure, at most ``max_models`` models each; on a GPU with graphed updates each
     batch is one replayed CUDA graph, and the batches train side by side); each record
     gets the call's wall time shared evenly, and ``batch_of`` its size; a run that
     failed is recorded as :func:`_record` says."""
-    fits = [_classifier(name, seed, epochs, data, device, fp32_precision)
+    fits = [_classifier(name, seed, epochs, data, device, options)
             for name, seed in pairs]
     start = time.perf_counter()
     errors = fit_batched([clf for clf, _ in fits], data.X_train, [y for _, y in fits],
                          max_models=max_models, raise_errors=False)
     wall = (time.perf_counter() - start) / len(fits)
-    return [_record(name, seed, epochs, clf, data, wall, device, fp32_precision, len(fits),
-                    error) for (name, seed), (clf, _), error in zip(pairs, fits, errors)]
+    return [_record(name, seed, epochs, clf, data, wall, device, options, len(fits), error)
+            for (name, seed), (clf, _), error in zip(pairs, fits, errors)]
 
 
 def summarize(runs: list[dict]) -> list[dict]:
@@ -301,10 +306,11 @@ def write_results(runs: list[dict], output: Path) -> list[dict]:
 
 
 def run_benchmark(names, seeds, epochs, data_home, device, output: Path,
-                  fp32_precision: str = "ieee", batched: bool = False,
+                  options: dict | None = None, batched: bool = False,
                   max_models: int | None = None) -> list[dict]:
-    """Run every (setting, seed), saving after each run (or, with ``batched``, after
-    each data set's one call of ``fit_batched``); return the summary rows."""
+    """Run every (setting, seed), the classifiers with ``options`` (see ``OPTIONS``),
+    saving after each run (or, with ``batched``, after each data set's one call of
+    ``fit_batched``); return the summary rows."""
     path = output / "reproduce.json"
     rows = []
     for dataset in dict.fromkeys(SETTINGS[name]["dataset"] for name in names):
@@ -318,9 +324,8 @@ def run_benchmark(names, seeds, epochs, data_home, device, output: Path,
         for group in [pairs] if batched else [[pair] for pair in pairs]:
             print(f"[{time.strftime('%H:%M:%S')}] {len(group)} run(s) of {epochs} epochs on "
                   f"{device}{' (one fit_batched call)' if batched else ''}: {group}", flush=True)
-            records = (run_batched(group, epochs, data, device, fp32_precision, max_models)
-                       if batched else [run_one(*group[0], epochs, data, device,
-                                                fp32_precision)])
+            records = (run_batched(group, epochs, data, device, options, max_models)
+                       if batched else [run_one(*group[0], epochs, data, device, options)])
             for record in records:
                 print(f"  -> {record['setting']} seed {record['seed']}: test error "
                       f"{record['test_error']:.2f} % in {record['wall_time_s']:.0f} s",
@@ -342,8 +347,12 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=None,
                         help="default: the paper's schedule (150 epochs; 70 for CIFAR-10)")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--fp32-precision", default="ieee", choices=["ieee", "bf16"],
-                        help="LadderClassifier's fp32_precision (CPU matrix products)")
+    parser.add_argument("--fp32-precision", default="ieee", choices=["ieee", "bf16", "tf32"],
+                        help="LadderClassifier's fp32_precision (bf16: CPU, tf32: CUDA)")
+    parser.add_argument("--gpu-update", default="auto",
+                        choices=["auto", "eager", "graph", "compiled"],
+                        help="LadderClassifier's gpu_update (auto: compiled for the paper's "
+                             "schedule)")
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--batched", action="store_true",
@@ -373,8 +382,9 @@ def main(argv=None) -> int:
     epochs = {SETTINGS[n]["paper_epochs"] for n in names} if args.epochs is None else {args.epochs}
     if len(epochs) > 1:
         parser.error("these settings have different paper schedules; give --epochs")
+    options = {"fp32_precision": args.fp32_precision, "gpu_update": args.gpu_update}
     rows = run_benchmark(names, args.seeds, epochs.pop(), args.data_home, args.device,
-                         args.output, args.fp32_precision, args.batched, args.max_models)
+                         args.output, options, args.batched, args.max_models)
     return 0 if rows else 2
 
 

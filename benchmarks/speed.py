@@ -176,12 +176,13 @@ def run(device="cpu", batch_size=100, rounds=5, updates=100, skorch_epochs=3,
     # The options beside the default: on the CPU fp32_precision="bf16" (oneDNN's
     # precision); on a GPU "skorch" is the eager update and the graphed ones are the
     # options (gpu_update; the first epoch, which holds the capture and the compilation,
-    # is not timed).
+    # is not timed), the compiled one also with TF32 products.
     on_cpu = device == "cpu"
     default = {} if on_cpu else {"gpu_update": "eager"}
     options = ({"skorch_bf16": {"fp32_precision": "bf16"}} if on_cpu else
                {"skorch_graph": {"gpu_update": "graph"},
-                "skorch_compiled": {"gpu_update": "compiled"}})
+                "skorch_compiled": {"gpu_update": "compiled"},
+                "skorch_compiled_tf32": {"gpu_update": "compiled", "fp32_precision": "tf32"}})
     times = {"reference": [], "plain": [], "skorch": [], **{k: [] for k in options}}
     start = time.perf_counter()
     for r in range(rounds):
@@ -238,7 +239,9 @@ def markdown(r: dict) -> str:
             ("eager reference", "reference", "reference", frac["reference"])]
     options = {"skorch_bf16": 'LadderClassifier, fp32_precision="bf16" (option)',
                "skorch_graph": 'LadderClassifier, gpu_update="graph"',
-               "skorch_compiled": 'LadderClassifier, gpu_update="compiled"'}
+               "skorch_compiled": 'LadderClassifier, gpu_update="compiled"',
+               "skorch_compiled_tf32": 'LadderClassifier, gpu_update="compiled", '
+                                       'fp32_precision="tf32" (option)'}
     for key, label in reversed(options.items()):
         if key in ms:
             rows.insert(1, (label, key, "ladder", None))

@@ -297,7 +297,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "lr_decay_start": [Interval(Real, 0, 1, closed="both")],
         "device": [str, torch.device],
-        "fp32_precision": [StrOptions({"ieee", "bf16"})],
+        "fp32_precision": [StrOptions({"ieee", "bf16", "tf32"})],
         "gpu_update": [StrOptions(set(GPU_UPDATES))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -474,10 +474,12 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     def _check_device(self) -> str:
         device = _resolve_device(self.device)
-        if torch.device(device).type != "cpu" and self.fp32_precision != "ieee":
+        needs = {"bf16": ("cpu", "oneDNN's precision for CPU"),
+                 "tf32": ("cuda", "the TF32 tensor cores of CUDA")}.get(self.fp32_precision)
+        if needs is not None and torch.device(device).type != needs[0]:
             raise ValueError(
-                f"fp32_precision={self.fp32_precision!r} sets oneDNN's precision for CPU "
-                f"training; with device={device!r} use fp32_precision='ieee'."
+                f"fp32_precision={self.fp32_precision!r} sets {needs[1]} training; with "
+                f"device={device!r} use fp32_precision='ieee'."
             )
         return device
 

@@ -16,12 +16,14 @@ each module gets its own copy, and each optimiser holds the Adam state of a fit 
 
 On a GPU with graphed updates (``gpu_update``, see :mod:`._graph`) the batched update
 (noise, forward, backward and every model's Adam step) is captured as one CUDA graph and
-replayed, and the batches of different structures train side by side, each in a thread
-and on a CUDA stream of its own, so that the GPU fills its multiprocessors with the
-kernels of several batches. A batch of one model is that model's own fit (graphed or
-compiled).
+replayed (``"compiled"``: its forward pass and cost compiled first, as a single fit's
+are, which fuses their element-wise work), and the batches of different structures train
+side by side, each in a thread and on a CUDA stream of its own, so that the GPU fills its
+multiprocessors with the kernels of several batches. A batch of one model is that
+model's own fit (graphed or compiled).
 """
 
+import functools
 import os
 import threading
 
@@ -30,7 +32,7 @@ from skorch.callbacks import Callback
 from torch.func import functional_call, vmap
 
 from ._graph import CapturedStep
-from ._training import RowData, _SigintRecorder, onednn_fp32_precision
+from ._training import RowData, _SigintRecorder
 
 __all__ = ["batch_groups", "fit_batched", "models_per_batch", "structure_key", "train_batched"]
 
@@ -41,13 +43,13 @@ MEMORY_SHARE = 0.5
 def structure_key(net) -> tuple:
     """What nets must share to train in one batch: the module's structure (of λ, only
     which layers are decoded; σ may differ freely), the cost, the batch size, the device,
-    the precision and whether the update is replayed as a CUDA graph. Nets with equal
-    keys train together."""
+    the precision and how the update runs on a GPU (``gpu_update``: eager, replayed as a
+    CUDA graph, or compiled too). Nets with equal keys train together."""
     module = dict(net.get_params_for("module"))
     module["denoising_costs"] = tuple(float(c) > 0 for c in module.pop("denoising_costs"))
     module.pop("noise_std")
     return (repr(sorted(module.items())), repr(net.get_params_for("criterion")["supervised"]),
-            net.batch_size, str(net.device), net.fp32_precision, net._uses_graphs())
+            net.batch_size, str(net.device), net.fp32_precision, net.gpu_update)
 
 
 def _bytes_per_model(net, n_rows: int) -> int:
@@ -153,17 +155,34 @@ def _stack_batches(batches: list):
                               for w in weights])
 
 
-def _batched_terms(template, criterion, fp32_precision: str):
-    """``(in_dims, params, λ, x, y, weight, noise) -> (cost terms, logits)`` of K models
-    at once, their gradients computed (oneDNN's precision set as in a single update)."""
+def _vmapped_terms(template, criterion, in_dims, params, lambdas, x, y, weight, noise):
+    """The K models' cost terms and top outputs: the ladder's own forward pass and cost
+    (``template``'s, with each model's parameters) vmapped over the stacked ones."""
 
     def terms(params, lambdas, x, y, weight, noise):
         output = functional_call(template, params, (x,), {"noise": noise})
         return criterion.terms(output, y, weight, lambdas), output.logits
 
+    return vmap(terms, in_dims=in_dims)(params, lambdas, x, y, weight, noise)
+
+
+@functools.cache
+def _compiled_vmapped_terms():
+    """One compiled function for every batch (as ``_graph``'s for single fits): batches
+    of one structure and size share its code; λ, σ and the parameters are inputs."""
+    return torch.compile(_vmapped_terms, dynamic=False)
+
+
+def _batched_terms(template, criterion, precision, compiled: bool):
+    """``(in_dims, params, λ, x, y, weight, noise) -> (cost terms, logits)`` of K models
+    at once, their gradients computed (the products at the nets' float32 ``precision``,
+    a context as ``LadderNet.training_precision``); the forward pass and the cost
+    through ``torch.compile`` where ``compiled``."""
+    terms_fn = _compiled_vmapped_terms() if compiled else _vmapped_terms
+
     def forward_backward(in_dims, *args):
-        with onednn_fp32_precision(fp32_precision):
-            cost_terms, logits = vmap(terms, in_dims=in_dims)(*args)
+        with precision():
+            cost_terms, logits = terms_fn(template, criterion, in_dims, *args)
             cost_terms.sum().backward()
         return cost_terms.detach(), logits.detach()
 
@@ -179,14 +198,16 @@ class _BatchedUpdate:
 
     The update is a :class:`~._graph.CapturedStep`: for ``graphed`` nets on a GPU,
     replayed as one CUDA graph, and captured anew when a model finishes (a finished model
-    still rides along, but no longer steps).
+    still rides along, but no longer steps). Nets with ``gpu_update="compiled"`` run the
+    batched forward pass and cost through ``torch.compile`` (fused element-wise work).
     """
 
     def __init__(self, runs: list, params: dict, views: list, graphed: bool):
         self.runs, self.params, self.views, self.graphed = runs, params, views, graphed
         net = runs[0].net
         self.lambdas = torch.stack([run.net.criterion_.lambdas for run in runs])
-        self.terms_fn = _batched_terms(net.module_, net.criterion_, net.fp32_precision)
+        self.terms_fn = _batched_terms(net.module_, net.criterion_, net.training_precision,
+                                       compiled=graphed and net.gpu_update == "compiled")
         self.active = self.step = None
 
     def __call__(self, batches: list) -> tuple:
@@ -445,9 +466,10 @@ def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
     forward and backward passes run as batched products. λ (``denoising_costs``), σ
     (``noise_std``), the learning rate and its schedule, the seed and the rows may differ
     between them. On a GPU with graphed updates (``gpu_update``) each batch's update is
-    replayed as one CUDA graph, and the batches of different structures train side by
-    side, each in a thread and on a CUDA stream of its own (``max_models=1``: every
-    model's own fit, graphed or compiled, side by side).
+    replayed as one CUDA graph (``"compiled"``: its forward pass and cost compiled
+    first), and the batches of different structures train side by side, each in a
+    thread and on a CUDA stream of its own (``max_models=1``: every model's own fit,
+    graphed or compiled, side by side).
 
     Parameters
     ----------

@@ -98,21 +98,30 @@ PARAMETERS_DOC = """    Parameters
     device : str or torch.device, default="cpu"
         Torch device to train and predict on: ``"cpu"``, ``"cuda"``, ``"cuda:N"``, a
         :class:`torch.device`, or ``"auto"`` (CUDA when available, else the CPU).
-    fp32_precision : {"ieee", "bf16"}, default="ieee"
-        oneDNN's ``fp32_precision`` for the float32 matrix products and convolutions of
-        training on the CPU, set during each update and restored after. ``"bf16"`` allows
-        oneDNN to compute them with bfloat16 arithmetic and hands the products that are
-        large enough (about 16³ multiply-adds and more) from MKL to oneDNN. Whether the
-        arithmetic changes depends on the CPU: oneDNN down-converts only where it has
-        bfloat16 kernels for the product, and computes in float32 with its own kernels
-        elsewhere. Measured (see the benchmarks page): on an Intel Xeon with AVX512-BF16
-        but no AMX, the products stay float32 (to 1e-4 of the default) and an update of
-        the paper's MLP is no faster; on the AMD EPYC of earlier runs it was about 1.4x
-        faster, with the same MNIST test error after a shortened schedule. Convolutional
-        ladders did not gain on either. Off by default since it may change the arithmetic;
-        parameters, the element-wise work and predictions stay in float32 / float64. CPU
-        training only, and set process-wide during an update, so fits in threads should
-        use the same value.
+    fp32_precision : {"ieee", "bf16", "tf32"}, default="ieee"
+        The internal precision of the float32 matrix products and convolutions of
+        training (each update, forward and backward, and the test-time statistics), set
+        for them and restored after; parameters, the element-wise work and predictions
+        stay in float32 / float64. ``"ieee"``: full float32, on a GPU too (where torch
+        lets cuDNN's convolutions use TF32 by default). Off by default since they change
+        the arithmetic, two options trade precision for speed:
+
+        - ``"bf16"``, CPU only: oneDNN may compute the products with bfloat16
+          arithmetic and gets those large enough (about 16³ multiply-adds and more)
+          from MKL. Whether the arithmetic changes depends on the CPU: oneDNN
+          down-converts only where it has bfloat16 kernels for the product, and
+          computes in float32 with its own kernels elsewhere. Measured (see the
+          benchmarks page): on an Intel Xeon with AVX512-BF16 but no AMX, the products
+          stay float32 (to 1e-4 of the default) and an update of the paper's MLP is no
+          faster; on the AMD EPYC of earlier runs it was about 1.4x faster, with the
+          same MNIST test error after a shortened schedule. Convolutional ladders did
+          not gain on either.
+        - ``"tf32"``, CUDA only: cuBLAS and cuDNN may use the TF32 tensor cores
+          (inputs rounded to a 10-bit mantissa, float32 accumulation), as
+          ``torch.backends.cuda.matmul.fp32_precision = "tf32"`` would.
+
+        The setting is process-wide while it lasts, so fits in threads should use the
+        same value.
     gpu_update : {"auto", "eager", "graph", "compiled"}, default="auto"
         How each training update runs on a CUDA device; ignored on the CPU. ``"graph"``
         captures the update (noise, forward, backward and Adam's step) as a CUDA graph
@@ -120,8 +129,10 @@ PARAMETERS_DOC = """    Parameters
         700, with the same numbers as ``"eager"`` (measured bit for bit on an H100).
         ``"compiled"`` also compiles the forward pass and the cost with
         ``torch.compile`` (fused kernels; the same numbers to rounding), which costs
-        about 20 s once per structure and process. ``"auto"``: ``"compiled"`` for fits
-        of 20,000 updates or more (the paper's schedule: 90,000), else ``"graph"``;
+        about 20 s once per structure and process (with
+        :func:`~sklearn_ladder.fit_batched`, once per structure and number of models in
+        a batch). ``"auto"``: ``"compiled"`` for fits of 20,000 updates or more (the
+        paper's schedule: 90,000), else ``"graph"``;
         ``"eager"`` on torch < 2.5, where ``"graph"`` and ``"compiled"`` raise a
         ``ValueError`` at ``fit`` (as ``"compiled"`` does without Triton).
         Measured on an H100, paper MLP through ``LadderClassifier``: 18.3 ms per update

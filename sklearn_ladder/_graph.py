@@ -201,9 +201,10 @@ class GraphedUpdate:
         # Drawn outside the compiled function, so that σ is no constant of its code.
         noise = module.draw_noise(len(x) // 2, n_groups, n_noisy, module.noise_generator,
                                   x.dtype, x.device)
-        terms, logits = self.terms_fn(module, net.criterion_, x, y, weight, noise)
-        loss = terms.sum()
-        loss.backward()
+        with net.training_precision():  # cuBLAS and cuDNN choose their kernels here
+            terms, logits = self.terms_fn(module, net.criterion_, x, y, weight, noise)
+            loss = terms.sum()
+            loss.backward()
         net.optimizer_.step()
         return loss.detach(), terms.detach(), logits.detach()
 

@@ -10,8 +10,9 @@ adds what the ladder needs on top of it:
 - the per-epoch mean of every cost term in ``history``, and a stop with a clear error as
   soon as a term is not finite;
 - on the CPU, freed buffers kept for the next update rather than returned to the kernel
-  (see :mod:`._allocator`), and oneDNN's float32 precision set per update when asked for
-  (``fp32_precision``);
+  (see :mod:`._allocator`);
+- the float32 precision of the matrix products and convolutions (``fp32_precision``)
+  set for each update: oneDNN's on the CPU, cuBLAS's and cuDNN's on CUDA;
 - the test-time batch statistics computed from the clean path, over the labeled rows (or
   every row, when the labeled rows borrowed the unlabeled rows' statistics) at the end of
   training (also after a KeyboardInterrupt, which skorch turns into a normal end).
@@ -37,7 +38,7 @@ from ._ladder import Ladder, LadderCost
 from ._unlabeled import labeled_rows
 
 __all__ = ["CostTerms", "HeldOutScore", "LadderNet", "LinearDecayLR", "RowData", "Targets",
-           "onednn_fp32_precision", "updates_per_epoch"]
+           "float32_precision", "updates_per_epoch"]
 
 # Rows per forward pass at prediction time: evaluation is row-wise, so only memory matters.
 PREDICT_CHUNK = 4096
@@ -153,14 +154,20 @@ class _SequentialBatches:
                                             else self.data.y[start:stop])
 
 
+# The backends whose float32 precision ``fp32_precision`` sets, per device type.
+_PRECISION_BACKENDS = {
+    "cpu": (torch.backends.mkldnn.matmul, torch.backends.mkldnn.conv),  # oneDNN
+    "cuda": (torch.backends.cuda.matmul, torch.backends.cudnn.conv),  # cuBLAS, cuDNN
+}
+
+
 @contextlib.contextmanager
-def onednn_fp32_precision(precision: str):
-    """oneDNN's internal precision of float32 matrix products and convolutions (CPU), set
-    for the block and restored after; ``"ieee"`` leaves torch's global settings alone."""
-    if precision == "ieee":
-        yield
-        return
-    backends = (torch.backends.mkldnn.matmul, torch.backends.mkldnn.conv)
+def float32_precision(precision: str, device):
+    """The internal precision of the float32 matrix products and convolutions on
+    ``device`` for the block, restored after: oneDNN's on the CPU (``"ieee"`` or
+    ``"bf16"``), cuBLAS's and cuDNN's on CUDA (``"ieee"`` or ``"tf32"``). ``"ieee"`` is
+    set too, since torch lets cuDNN use TF32 by default."""
+    backends = _PRECISION_BACKENDS.get(torch.device(device).type, ())
     saved = [backend.fp32_precision for backend in backends]
     for backend in backends:
         backend.fp32_precision = precision
@@ -356,9 +363,11 @@ class LadderNet(NeuralNet):
         Seeds the initial weights, the noise and the batches, each from a generator of its
         own (torch's global generator is neither used nor changed). A continued fit
         (``partial_fit``) draws new noise and new batches.
-    fp32_precision : {"ieee", "bf16"}
-        oneDNN's ``fp32_precision`` for the float32 matrix products and convolutions of
-        each CPU update (forward and backward), restored after the update.
+    fp32_precision : {"ieee", "bf16", "tf32"}
+        The internal precision of the float32 matrix products and convolutions of each
+        training update (forward and backward) and of the test-time statistics, set for
+        them and restored after (see :func:`float32_precision`): ``"bf16"`` on the CPU
+        only (oneDNN), ``"tf32"`` on CUDA only (cuBLAS and cuDNN).
     gpu_update : {"eager", "graph", "compiled"}
         How each training update runs on a CUDA device (see :mod:`._graph`): eagerly,
         replayed as a CUDA graph, or compiled and replayed. Ignored elsewhere.
@@ -438,6 +447,11 @@ class LadderNet(NeuralNet):
             raise KeyboardInterrupt
         return self
 
+    def training_precision(self):
+        """A context in which float32 products and convolutions run at this net's
+        ``fp32_precision`` on its device."""
+        return float32_precision(self.fp32_precision, self.device)
+
     def _uses_graphs(self) -> bool:
         return self.gpu_update != "eager" and torch.device(self.device).type == "cuda"
 
@@ -505,7 +519,7 @@ class LadderNet(NeuralNet):
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, targets = batch
-        with onednn_fp32_precision(self.fp32_precision):
+        with self.training_precision():
             output = self.infer(Xi, **fit_params)
             terms = self.criterion_.terms(output, targets.y, targets.weight)
             loss = terms.sum()
@@ -550,7 +564,8 @@ class LadderNet(NeuralNet):
         index = torch.from_numpy(batches).to(data.X.device)
         total = None
         for batch in index:
-            stats = self.module_.clean_batch_statistics(data.X[batch])
+            with self.training_precision():  # the statistics training normalised with
+                stats = self.module_.clean_batch_statistics(data.X[batch])
             total = stats if total is None else [
                 (m0 + m1, v0 + v1) for (m0, v0), (m1, v1) in zip(total, stats)]
         self.module_.set_test_statistics([(m / len(index), v / len(index)) for m, v in total])

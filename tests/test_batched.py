@@ -1,5 +1,6 @@
 """Many ladders at once: fit_batched and LadderGridSearchCV against separate fits."""
 
+import functools
 import os
 import pickle
 import signal
@@ -302,6 +303,31 @@ def test_a_graphed_batch_follows_the_separate_fits(digits_50_labels, monkeypatch
         group = b.net_.optimizer_.param_groups[0]
         assert isinstance(group["lr"], torch.Tensor) and group["capturable"]
         assert float(group["lr"]) == pytest.approx(a.net_.optimizer_.param_groups[0]["lr"])
+        np.testing.assert_allclose(b.predict_proba(X), a.predict_proba(X), atol=1e-4)
+
+
+def test_a_compiled_batch_follows_the_separate_fits(digits_50_labels, monkeypatch):
+    """gpu_update="compiled" (on a GPU): the batched forward pass and cost run through
+    torch.compile, vmap and all; off CUDA nothing is captured, so this checks that the
+    compiled batch computes the models' own eager fits (to rounding)."""
+    import sklearn_ladder._base as base
+    from sklearn_ladder import _batched
+    from sklearn_ladder._training import LadderNet
+
+    X, y = digits_50_labels
+    separate = [LadderClassifier(**{**SMALL, **s}).fit(X, y) for s in SETTINGS]
+    compiled, compile_fn = [], torch.compile
+    monkeypatch.setattr(torch, "compile",
+                        lambda fn, **kwargs: compiled.append(fn) or compile_fn(fn, **kwargs))
+    monkeypatch.setattr(_batched, "_compiled_vmapped_terms",
+                        functools.cache(_batched._compiled_vmapped_terms.__wrapped__))
+    monkeypatch.setattr(LadderNet, "_uses_graphs", lambda self: True)
+    monkeypatch.setattr(base, "resolve_gpu_update", lambda *args: "compiled")
+    batched = [LadderClassifier(**{**SMALL, **s}) for s in SETTINGS]
+    assert fit_batched(batched, X, y) == [None] * 3
+    assert compiled == [_batched._vmapped_terms]
+    assert_same_fits(separate, batched)
+    for a, b in zip(separate, batched):
         np.testing.assert_allclose(b.predict_proba(X), a.predict_proba(X), atol=1e-4)
 
 

@@ -18,6 +18,7 @@ from reference_ladder import ReferenceLadder
 
 from sklearn_ladder import LadderClassifier, LadderRegressor
 from sklearn_ladder._ladder import Ladder, LadderCost
+from sklearn_ladder._training import _PRECISION_BACKENDS
 from sklearn_ladder.layers import Conv, Dense, GlobalMeanPool, MaxPool
 
 DEVICE = os.environ.get("SKLEARN_LADDER_TEST_DEVICE", "cuda")
@@ -64,6 +65,36 @@ def test_conv_ladder_and_regressor(digits_semi):
     targets = np.where(y >= 0, X.sum(axis=1), np.nan)
     reg = LadderRegressor([30, 20], max_epochs=3, device=DEVICE, random_state=0)
     assert np.isfinite(reg.fit(X, targets).predict(X_test)).all()
+
+
+@pytest.mark.parametrize("precision", ["ieee", "tf32"])
+def test_updates_run_at_the_asked_float32_precision(precision, digits_semi, monkeypatch):
+    """fp32_precision reaches every training forward pass (the eager updates and the
+    graph's capture) and is restored after: "ieee" also turns off the TF32 that torch
+    lets cuDNN use by default; "tf32" (CUDA only) trains like "ieee", to its rounding."""
+    if precision == "tf32" and DEVICE != "cuda":
+        pytest.skip("TF32 is an option of CUDA devices")
+    backends = _PRECISION_BACKENDS[torch.device(DEVICE).type]
+    before = [backend.fp32_precision for backend in backends]
+    seen, forward = set(), Ladder.forward
+
+    def recorded(module, *args, **kwargs):
+        if module.training:
+            seen.add(tuple(backend.fp32_precision for backend in backends))
+        return forward(module, *args, **kwargs)
+
+    monkeypatch.setattr(Ladder, "forward", recorded)
+    X, y, _, _ = digits_semi
+    fits = {p: LadderClassifier(CONV, input_shape=(1, 8, 8), max_epochs=3, device=DEVICE,
+                                fp32_precision=p, gpu_update="graph", random_state=0)
+            for p in {"ieee", precision}}
+    fits["ieee"].fit(X, y)
+    seen.clear()
+    fits[precision].fit(X, y)
+    assert seen == {(precision, precision)}
+    assert [backend.fp32_precision for backend in backends] == before
+    np.testing.assert_allclose(batch_losses(fits[precision]), batch_losses(fits["ieee"]),
+                               rtol=0.02)
 
 
 def test_gpu_and_cpu_predictions_of_the_same_weights_agree(fitted, digits_semi):
@@ -149,11 +180,12 @@ def test_first_updates_match_the_plain_reference_on_the_gpu():
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-9)
 
 
-@pytest.mark.parametrize("gpu_update", ["eager", "graph"])
+@pytest.mark.parametrize("gpu_update", ["eager", "graph", "compiled"])
 def test_a_batch_of_models_on_the_gpu_follows_their_separate_fits(digits_semi, gpu_update):
     """fit_batched on the device: the same losses as the models' own fits there, with
-    the batched update run eagerly or replayed as one CUDA graph (captured again when
-    the first model, one epoch long, finishes)."""
+    the batched update run eagerly, replayed as one CUDA graph (captured again when the
+    first model, one epoch long, finishes), or compiled and replayed (to the rounding
+    of its fused kernels, as a compiled fit)."""
     from sklearn_ladder import fit_batched
 
     X, y, X_test, _ = digits_semi
@@ -165,7 +197,12 @@ def test_a_batch_of_models_on_the_gpu_follows_their_separate_fits(digits_semi, g
     separate = [LadderClassifier(**{**common, **s}).fit(X, y) for s in settings]
     batched = [LadderClassifier(**{**common, **s}) for s in settings]
     assert fit_batched(batched, X, y) == [None] * 3
-    assert_same_fits(separate, batched)
+    if gpu_update == "compiled":
+        for a, b in zip(separate, batched):
+            assert b.n_updates_ == a.n_updates_
+            _assert_same_compiled_updates(batch_losses(b), batch_losses(a))
+    else:
+        assert_same_fits(separate, batched)
     for a, b in zip(separate, batched):
         np.testing.assert_allclose(b.predict_proba(X_test), a.predict_proba(X_test),
                                    atol=1e-3)
@@ -199,6 +236,13 @@ def _assert_same_updates(actual, desired):
     np.testing.assert_allclose(actual, desired, rtol=1e-2)
 
 
+def _assert_same_compiled_updates(compiled, eager):
+    """A compiled update's fused kernels round differently: the first ten updates to
+    1e-4, the rest within 2 %."""
+    np.testing.assert_allclose(compiled[:10], eager[:10], rtol=1e-4)
+    np.testing.assert_allclose(compiled, eager, rtol=2e-2)
+
+
 def test_graphed_and_compiled_updates_compute_the_eager_ones(digits_semi):
     """gpu_update: the graph replays the eager updates exactly (same noise, same
     kernels); the compiled graph to float rounding. 10 epochs of 13 updates, so most
@@ -213,9 +257,7 @@ def test_graphed_and_compiled_updates_compute_the_eager_ones(digits_semi):
     np.testing.assert_allclose(batch_losses(fits["graph"]), eager, rtol=1e-6)
     np.testing.assert_allclose(fits["graph"].predict_proba(X_test),
                                fits["eager"].predict_proba(X_test), atol=1e-6)
-    compiled = batch_losses(fits["compiled"])
-    np.testing.assert_allclose(compiled[:10], eager[:10], rtol=1e-4)
-    np.testing.assert_allclose(compiled, eager, rtol=2e-2)
+    _assert_same_compiled_updates(batch_losses(fits["compiled"]), eager)
     assert np.mean(fits["compiled"].predict(X_test) == fits["eager"].predict(X_test)) > 0.97
 
 

@@ -88,12 +88,19 @@ def test_conv_and_table5_settings_follow_the_paper():
     assert {reproduce.SETTINGS[n]["noise_std"] for n in reproduce.GROUPS["table5"]} == {0.3}
 
 
-def test_batched_runs_match_separate_ones(tmp_path, tiny):
-    """--batched trains all seeds of a setting as one batch: the same runs as one by one."""
+def test_batched_runs_match_separate_ones(tmp_path, tiny, monkeypatch):
+    """--batched trains all seeds of a setting as one batch: the same runs as one by one;
+    the classifiers' options (--gpu-update, off CUDA eager whatever asked) reach every
+    classifier and record."""
+    asked, real = [], reproduce.fit_batched
+    monkeypatch.setattr(reproduce, "fit_batched", lambda estimators, *args, **kwargs: (
+        asked.extend(e.gpu_update for e in estimators) or real(estimators, *args, **kwargs)))
     separate = reproduce.run_benchmark(["full-100"], [0, 1], 1, None, "cpu", tmp_path / "a")
     batched = reproduce.run_benchmark(["full-100"], [0, 1], 1, None, "cpu", tmp_path / "b",
-                                      batched=True)
+                                      {"gpu_update": "graph"}, batched=True)
     runs = [json.loads((tmp_path / d / "reproduce.json").read_text())["runs"] for d in "ab"]
+    assert asked == ["graph", "graph"]
+    assert [r["gpu_update"] for r in runs[0] + runs[1]] == ["auto"] * 2 + ["graph"] * 2
     assert [r["batch_of"] for r in runs[1]] == [2, 2]
     assert [r["updates"] for r in runs[1]] == [r["updates"] for r in runs[0]]
     np.testing.assert_allclose([r["test_error"] for r in runs[1]],

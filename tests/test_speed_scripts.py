@@ -198,9 +198,11 @@ def test_batched_times_separate_fits_against_one_batch(tmp_path):
 
     assert batched.main(["--models", "1", "2", "--updates", "2", "--rounds", "1",
                          "--rows", "300", "--data-home", str(tmp_path / "no-mnist"),
-                         "--output", str(tmp_path)]) == 0
+                         "--fp32-precision", "bf16", "--output", str(tmp_path)]) == 0
     result = json.loads((tmp_path / "batched.json").read_text())
     assert result["data"] == "random pixels"
+    assert "fp32_precision='bf16'" in batched.markdown(result)
+    assert {m.fp32_precision for m in batched.configurations(2, 2, "cpu", "bf16")} == {"bf16"}
     rows = result["rows"]
     assert [r["models"] for r in rows] == [1, 2]
     assert all(r["sequential_s"] > 0 and r["batched_s"] > 0 for r in rows)

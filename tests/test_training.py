@@ -1,4 +1,5 @@
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,7 +13,13 @@ from skorch.callbacks import Callback
 
 from sklearn_ladder import LadderClassifier
 from sklearn_ladder._allocator import retain_freed_memory
-from sklearn_ladder._training import LadderNet, LinearDecayLR, RowData, SemiSupervisedBatches
+from sklearn_ladder._training import (
+    LadderNet,
+    LinearDecayLR,
+    RowData,
+    SemiSupervisedBatches,
+    float32_precision,
+)
 
 
 def make_data(n=250, n_labeled=30, d=5):
@@ -243,7 +250,8 @@ def test_bf16_precision_is_set_during_updates_only_and_trains_like_ieee(digits_s
     # test checks what holds on every CPU: the setting reaches each update's products,
     # is restored after, and training is unchanged within rounding.
     X, y, X_test, y_test = digits_semi
-    before = torch.backends.mkldnn.matmul.fp32_precision
+    before = (torch.backends.mkldnn.matmul.fp32_precision,
+              torch.backends.mkldnn.conv.fp32_precision)
     seen = []
 
     def record(module, args):
@@ -260,22 +268,39 @@ def test_bf16_precision_is_set_during_updates_only_and_trains_like_ieee(digits_s
         clf.set_params(warm_start=True, max_epochs=1).fit(X, y)
         hook.remove()
         training = {(m, c) for m, c, train in seen if train}
-        assert training == {(precision, precision)} if precision == "bf16" else {
-            (before, torch.backends.mkldnn.conv.fp32_precision)}
-    assert torch.backends.mkldnn.matmul.fp32_precision == before
+        assert training == {(precision, precision)}
+    assert (torch.backends.mkldnn.matmul.fp32_precision,
+            torch.backends.mkldnn.conv.fp32_precision) == before
     ieee, bf16 = (np.asarray(fits[p].history_[:, "train_loss"]) for p in ("ieee", "bf16"))
     np.testing.assert_allclose(bf16, ieee, rtol=0.02)
     scores = {p: fit.score(X_test, y_test) for p, fit in fits.items()}
     assert abs(scores["bf16"] - scores["ieee"]) < 0.05
 
 
-def test_bf16_precision_is_refused_off_the_cpu(digits_semi, monkeypatch):
+@pytest.mark.parametrize("precision, device, message", [
+    ("bf16", "cuda", "fp32_precision='bf16' sets oneDNN's precision for CPU training"),
+    ("tf32", "cpu", "fp32_precision='tf32' sets the TF32 tensor cores of CUDA training"),
+])
+def test_a_precision_is_refused_off_its_device(precision, device, message, digits_semi,
+                                               monkeypatch):
     import sklearn_ladder._base as base
 
-    monkeypatch.setattr(base, "_resolve_device", lambda device: "cuda")
+    monkeypatch.setattr(base, "_resolve_device", lambda _: device)
     X, y, _, _ = digits_semi
-    with pytest.raises(ValueError, match="fp32_precision='bf16' sets oneDNN"):
-        LadderClassifier([8], max_epochs=1, fp32_precision="bf16").fit(X, y)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        LadderClassifier([8], max_epochs=1, fp32_precision=precision).fit(X, y)
+
+
+@pytest.mark.parametrize("precision", ["ieee", "tf32"])
+def test_the_precision_on_cuda_sets_cublas_and_cudnn_and_restores_them(precision):
+    # torch's own default lets cuDNN use TF32: "ieee" must turn it off as well.
+    backends = (torch.backends.cuda.matmul, torch.backends.cudnn.conv,
+                torch.backends.mkldnn.matmul)
+    before = [backend.fp32_precision for backend in backends]
+    with float32_precision(precision, torch.device("cuda", 0)):
+        inside = [backend.fp32_precision for backend in backends]
+    assert inside == [precision, precision, before[2]]  # oneDNN is the CPU's
+    assert [backend.fp32_precision for backend in backends] == before
 
 
 def test_the_graphed_update_path_computes_the_eager_updates(digits_semi, monkeypatch):
