@@ -15,7 +15,8 @@ Example::
 
     python benchmarks/batched.py --models 1 2 4 8 --output benchmarks/results/batched-cpu
     python benchmarks/batched.py --device cuda --models 1 4 16 --updates 600
-    python benchmarks/batched.py --device cuda --fp32-precision tf32 --models 1 16
+    python benchmarks/batched.py --device cuda --gpu-update compiled --fp32-precision tf32 \
+        --models 1 16
 """
 
 import argparse
@@ -50,11 +51,12 @@ def _rows(n_rows: int, data_home):
 
 
 def configurations(k: int, updates: int, device: str,
-                   fp32_precision: str = "ieee") -> list[LadderClassifier]:
-    """K distinct settings: λ, σ and seed vary."""
+                   options: dict | None = None) -> list[LadderClassifier]:
+    """K distinct settings: λ, σ and seed vary; ``options`` (e.g. ``fp32_precision``,
+    ``gpu_update``) are the same for all."""
     return [LadderClassifier(layers=HIDDEN, denoising_costs=LAMBDAS[i % 4],
                              noise_std=SIGMAS[(i // 4) % 4], random_state=i,
-                             max_iter=updates, device=device, fp32_precision=fp32_precision)
+                             max_iter=updates, device=device, **(options or {}))
             for i in range(k)]
 
 
@@ -69,7 +71,7 @@ def _timed(function, device: str) -> float:
 
 
 def measure(k: int, X, y, updates: int, rounds: int, device: str,
-            fp32_precision: str = "ieee") -> dict:
+            options: dict | None = None) -> dict:
     """K separate fits against one batch of K; on a GPU also the K fits side by side
     (``max_models=1``: each its own graphed fit, in a thread and on a stream of its
     own)."""
@@ -80,7 +82,7 @@ def measure(k: int, X, y, updates: int, rounds: int, device: str,
     times = {way: [] for way in ways}
     for _ in range(rounds):
         for way, fit in ways.items():
-            models = configurations(k, updates, device, fp32_precision)
+            models = configurations(k, updates, device, options)
             times[way].append(_timed(lambda ms=models, fit=fit: fit(ms), device))
     n_updates = models[0].n_updates_
     row = {"models": k, "updates_per_model": n_updates}
@@ -96,9 +98,9 @@ def markdown(result: dict) -> str:
     one = next((r["batched_s"] for r in rows if r["models"] == 1), None)
     out = [describe(result["machine"]),
            f"Data: {result['data']}, {result['n_rows']} rows; {rows[0]['updates_per_model']} "
-           f"updates per model (B = 100 + 100); fp32_precision={result['fp32_precision']!r}; "
-           f"median of {result['rounds']} interleaved rounds; wall time "
-           f"{result['wall_time_s']:.0f} s.", "",
+           f"updates per model (B = 100 + 100); fp32_precision={result['fp32_precision']!r}, "
+           f"gpu_update={result['gpu_update']!r}; median of {result['rounds']} interleaved "
+           f"rounds; wall time {result['wall_time_s']:.0f} s.", "",
            "| models K | K separate fits (s) | one batched fit (s) | speed-up | "
            "batched ms per update | batched time / one model's | K own fits side by side "
            "(s) |",
@@ -120,19 +122,21 @@ def main(argv=None) -> int:
     parser.add_argument("--rows", type=int, default=6000)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--fp32-precision", default="ieee", choices=["ieee", "bf16", "tf32"])
+    parser.add_argument("--gpu-update", default="auto",
+                        choices=["auto", "eager", "graph", "compiled"])
     parser.add_argument("--data-home", default=os.environ.get("SKLEARN_LADDER_DATA"))
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results/batched"))
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")  # short fits: convergence chatter
     X, y, data = _rows(args.rows, args.data_home)
+    options = {"fp32_precision": args.fp32_precision, "gpu_update": args.gpu_update}
     start = time.perf_counter()
     rows = []
     for k in args.models:
-        rows.append(measure(k, X, y, args.updates, args.rounds, args.device,
-                            args.fp32_precision))
+        rows.append(measure(k, X, y, args.updates, args.rounds, args.device, options))
         print(rows[-1], flush=True)
     result = {"machine": machine_info(args.device), "data": data, "n_rows": len(X),
-              "fp32_precision": args.fp32_precision, "rounds": args.rounds,
+              **options, "rounds": args.rounds,
               "wall_time_s": time.perf_counter() - start, "rows": rows}
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "batched.json").write_text(json.dumps(result, indent=1))

@@ -8,7 +8,8 @@
 #     bash benchmarks/gpu_session.sh prepare
 # Then one device call per step, each with carry [".whl", ".data"], e.g.
 #     bash benchmarks/gpu_session.sh tests      # python -m pytest -m cuda
-#     bash benchmarks/gpu_session.sh speed      # speed.py and batched.py (ieee, tf32)
+#     bash benchmarks/gpu_session.sh speed      # speed.py and batched.py on the GPU
+#     bash benchmarks/gpu_session.sh batched-compiled   # batched.py, compiled, ieee and tf32
 #     bash benchmarks/gpu_session.sh probe      # graph_probe.py: graphs outside skorch
 #     bash benchmarks/gpu_session.sh table 0 1 2 3 4 -- full-100 bottom-100
 #     bash benchmarks/gpu_session.sh datasets --only wine   # issue 16's λ × σ grid row
@@ -62,9 +63,16 @@ case "${1:-}" in
         on_device
         python3 benchmarks/speed.py --device cuda --output "$OUT/speed-cuda"
         python3 benchmarks/batched.py --device cuda --models 1 4 16 --updates 600 \
-            --rounds 2 --output "$OUT/batched-cuda"
-        python3 benchmarks/batched.py --device cuda --fp32-precision tf32 --models 1 16 \
-            --updates 600 --rounds 2 --output "$OUT/batched-cuda-tf32" ;;
+            --rounds 2 --output "$OUT/batched-cuda" ;;
+    batched-compiled)
+        # The batches compiled, in float32 and with TF32; 3 rounds, since the first
+        # holds the compilations (about 20 s per batch size; the median leaves it out).
+        on_device
+        for precision in ieee tf32; do
+            python3 benchmarks/batched.py --device cuda --gpu-update compiled \
+                --fp32-precision "$precision" --models 1 16 --updates 1000 --rounds 3 \
+                --output "$OUT/batched-cuda-compiled-$precision"
+        done ;;
     table)
         on_device
         shift
@@ -98,7 +106,8 @@ case "${1:-}" in
         shift
         python3 benchmarks/datasets.py --device cuda --grid "$@" --output "$OUT/datasets-gpu" ;;
     *)
-        echo "usage: $0 prepare | tests | speed | probe | table SEED... -- SETTING..." \
+        echo "usage: $0 prepare | tests | speed | batched-compiled | probe |" \
+             "table SEED... -- SETTING..." \
              "[--max-models N] | datasets [datasets.py options, e.g. --only wine] |" \
              "background STEP... | collect [SECONDS]" >&2
         exit 2 ;;

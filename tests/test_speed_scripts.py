@@ -198,11 +198,14 @@ def test_batched_times_separate_fits_against_one_batch(tmp_path):
 
     assert batched.main(["--models", "1", "2", "--updates", "2", "--rounds", "1",
                          "--rows", "300", "--data-home", str(tmp_path / "no-mnist"),
-                         "--fp32-precision", "bf16", "--output", str(tmp_path)]) == 0
+                         "--fp32-precision", "bf16", "--gpu-update", "graph",
+                         "--output", str(tmp_path)]) == 0
     result = json.loads((tmp_path / "batched.json").read_text())
     assert result["data"] == "random pixels"
-    assert "fp32_precision='bf16'" in batched.markdown(result)
-    assert {m.fp32_precision for m in batched.configurations(2, 2, "cpu", "bf16")} == {"bf16"}
+    assert "fp32_precision='bf16', gpu_update='graph'" in batched.markdown(result)
+    options = {"fp32_precision": "bf16", "gpu_update": "graph"}
+    assert {(m.fp32_precision, m.gpu_update)
+            for m in batched.configurations(2, 2, "cpu", options)} == {("bf16", "graph")}
     rows = result["rows"]
     assert [r["models"] for r in rows] == [1, 2]
     assert all(r["sequential_s"] > 0 and r["batched_s"] > 0 for r in rows)
