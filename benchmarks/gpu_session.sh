@@ -20,6 +20,9 @@
 # calls that follow it (it dies when the machine goes back: 30 s idle):
 #     bash benchmarks/gpu_session.sh background table 0 1 2 3 4 -- full-100 gamma-100
 #     bash benchmarks/gpu_session.sh collect 570   # wait up to 570 s; results to $OUT
+# Several steps queue in one background job, so that the GPU never waits for a call:
+#     bash benchmarks/gpu_session.sh background queue tests speed \
+#         "table 0 1 2 3 4 -- full-100 bottom-100 gamma-100 supervised-100"
 # `table` trains its runs through fit_batched: the seeds of a setting as one batch (one
 # CUDA graph; compiled first for the paper's schedule), the settings' batches side by
 # side. If a batch fails on the GPU, add `--gpu-update graph` after the settings (batches
@@ -90,6 +93,20 @@ case "${1:-}" in
         OUT="$BG/out" setsid nohup bash "$0" "$@" > "$BG/log" 2>&1 < /dev/null &
         echo $! > "$BG/pid"
         echo "started: $* (pid $(cat "$BG/pid"))" ;;
+    queue)
+        # Each further argument is one step's command line, run one after the other,
+        # each within $STEP_LIMIT seconds (default 1500); a failed step does not stop the
+        # next. As a background step it keeps the GPU busy between the calls that
+        # collect: background queue tests speed "table 0 1 2 3 4 -- full-100 gamma-100"
+        shift
+        for step in "$@"; do
+            echo "[$(date +%T)] step: $step"
+            status=0
+            # shellcheck disable=SC2086  # a step's words are its arguments
+            timeout "${STEP_LIMIT:-1500}" bash "$0" $step || status=$?
+            [ "$status" -eq 0 ] || echo "[$(date +%T)] step failed (exit $status): $step"
+        done
+        echo "[$(date +%T)] queue done" ;;
     collect)
         # Wait up to $2 seconds (default 0) for the background step, then copy what it
         # has written so far.
@@ -109,6 +126,6 @@ case "${1:-}" in
         echo "usage: $0 prepare | tests | speed | batched-compiled | probe |" \
              "table SEED... -- SETTING..." \
              "[--max-models N] | datasets [datasets.py options, e.g. --only wine] |" \
-             "background STEP... | collect [SECONDS]" >&2
+             "queue 'STEP ARGS'... | background STEP... | collect [SECONDS]" >&2
         exit 2 ;;
 esac
