@@ -33,7 +33,13 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from skorch.callbacks import EarlyStopping
 
 from ._graph import GPU_UPDATES, resolve_gpu_update
-from ._training import HeldOutScore, LadderNet, RowData, updates_per_epoch
+from ._training import (
+    HeldOutScore,
+    LadderNet,
+    RowData,
+    precision_backends,
+    updates_per_epoch,
+)
 from ._unlabeled import labeled_rows, mark_unlabeled
 from .combinators import COMBINATOR_NAMES
 from .layers import PRESETS, as_specs, output_shapes
@@ -481,6 +487,11 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                 f"fp32_precision={self.fp32_precision!r} sets {needs[1]} training; with "
                 f"device={device!r} use fp32_precision='ieee'."
             )
+        if needs is not None and not precision_backends(device):
+            raise ValueError(
+                f"fp32_precision={self.fp32_precision!r} needs torch's per-backend "
+                f"fp32_precision settings, which torch {torch.__version__} lacks; use a "
+                f"newer torch or fp32_precision='ieee'.")
         return device
 
     def _validate_training_data(self, X, y, warm: bool):

@@ -38,7 +38,7 @@ from ._ladder import Ladder, LadderCost
 from ._unlabeled import labeled_rows
 
 __all__ = ["CostTerms", "HeldOutScore", "LadderNet", "LinearDecayLR", "RowData", "Targets",
-           "float32_precision", "updates_per_epoch"]
+           "float32_precision", "precision_backends", "updates_per_epoch"]
 
 # Rows per forward pass at prediction time: evaluation is row-wise, so only memory matters.
 PREDICT_CHUNK = 4096
@@ -154,11 +154,27 @@ class _SequentialBatches:
                                             else self.data.y[start:stop])
 
 
-# The backends whose float32 precision ``fp32_precision`` sets, per device type.
+# The backends whose float32 precision ``fp32_precision`` sets, per device type: torch's
+# fp32_precision API only. (While it is set, torch refuses to read the legacy switch
+# torch.backends.cudnn.allow_tf32, which only inductor's Triton convolution templates of
+# max-autotune read; setting that switch instead warns of its deprecation.)
 _PRECISION_BACKENDS = {
-    "cpu": (torch.backends.mkldnn.matmul, torch.backends.mkldnn.conv),  # oneDNN
-    "cuda": (torch.backends.cuda.matmul, torch.backends.cudnn.conv),  # cuBLAS, cuDNN
+    "cpu": ("mkldnn.matmul", "mkldnn.conv"),  # oneDNN
+    "cuda": ("cuda.matmul", "cudnn.conv"),  # cuBLAS, cuDNN
 }
+
+
+def precision_backends(device) -> list:
+    """The backends of ``device`` whose float32 precision ``fp32_precision`` sets, those
+    that this torch has (an older torch, without the fp32_precision API, has none)."""
+    found = []
+    for path in _PRECISION_BACKENDS.get(torch.device(device).type, ()):
+        backend = torch.backends
+        for name in path.split("."):
+            backend = getattr(backend, name, None)
+        if hasattr(backend, "fp32_precision"):
+            found.append(backend)
+    return found
 
 
 @contextlib.contextmanager
@@ -167,7 +183,7 @@ def float32_precision(precision: str, device):
     ``device`` for the block, restored after: oneDNN's on the CPU (``"ieee"`` or
     ``"bf16"``), cuBLAS's and cuDNN's on CUDA (``"ieee"`` or ``"tf32"``). ``"ieee"`` is
     set too, since torch lets cuDNN use TF32 by default."""
-    backends = _PRECISION_BACKENDS.get(torch.device(device).type, ())
+    backends = precision_backends(device)
     saved = [backend.fp32_precision for backend in backends]
     for backend in backends:
         backend.fp32_precision = precision

@@ -18,7 +18,7 @@ from reference_ladder import ReferenceLadder
 
 from sklearn_ladder import LadderClassifier, LadderRegressor
 from sklearn_ladder._ladder import Ladder, LadderCost
-from sklearn_ladder._training import _PRECISION_BACKENDS
+from sklearn_ladder._training import precision_backends
 from sklearn_ladder.layers import Conv, Dense, GlobalMeanPool, MaxPool
 
 DEVICE = os.environ.get("SKLEARN_LADDER_TEST_DEVICE", "cuda")
@@ -74,7 +74,7 @@ def test_updates_run_at_the_asked_float32_precision(precision, digits_semi, monk
     lets cuDNN use by default; "tf32" (CUDA only) trains like "ieee", to its rounding."""
     if precision == "tf32" and DEVICE != "cuda":
         pytest.skip("TF32 is an option of CUDA devices")
-    backends = _PRECISION_BACKENDS[torch.device(DEVICE).type]
+    backends = precision_backends(DEVICE)
     before = [backend.fp32_precision for backend in backends]
     seen, forward = set(), Ladder.forward
 

@@ -291,6 +291,18 @@ def test_a_precision_is_refused_off_its_device(precision, device, message, digit
         LadderClassifier([8], max_epochs=1, fp32_precision=precision).fit(X, y)
 
 
+def test_a_torch_without_the_precision_settings_refuses_the_options(digits_semi,
+                                                                   monkeypatch):
+    import sklearn_ladder._training as training
+
+    X, y, _, _ = digits_semi
+    monkeypatch.setattr(training, "_PRECISION_BACKENDS", {"cpu": ("not_in_this_torch",)})
+    with pytest.raises(ValueError, match="needs torch's per-backend fp32_precision"):
+        LadderClassifier([8], max_epochs=1, fp32_precision="bf16").fit(X, y)
+    # "ieee" then leaves torch's defaults as they are.
+    assert LadderClassifier([8], max_epochs=1, fp32_precision="ieee").fit(X, y).n_iter_ == 1
+
+
 @pytest.mark.parametrize("precision", ["ieee", "tf32"])
 def test_the_precision_on_cuda_sets_cublas_and_cudnn_and_restores_them(precision):
     # torch's own default lets cuDNN use TF32: "ieee" must turn it off as well.
