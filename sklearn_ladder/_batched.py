@@ -432,10 +432,19 @@ def _per_estimator(value, n: int, name: str, ndim: int, none: bool = False) -> l
 
 
 def _plan_all(estimators, X, y, sample_weight) -> list:
+    """Each estimator's plan; those given the same X object share one tensor of its rows
+    (validation converts X the same way for every estimator), so that a batch holds one
+    copy of the rows per distinct X on the device, not one per model."""
     n = len(estimators)
-    return [estimator._plan_fit(X_k, y_k, w_k) for estimator, X_k, y_k, w_k in zip(
-        estimators, _per_estimator(X, n, "X", 2), _per_estimator(y, n, "y", 1),
-        _per_estimator(sample_weight, n, "sample_weight", 1, none=True))]
+    plans, rows = [], {}
+    for estimator, X_k, y_k, w_k in zip(
+            estimators, _per_estimator(X, n, "X", 2), _per_estimator(y, n, "y", 1),
+            _per_estimator(sample_weight, n, "sample_weight", 1, none=True)):
+        plan = estimator._plan_fit(X_k, y_k, w_k)
+        # The X_k outlive this loop, so an id names one array here.
+        plan.data.X = rows.setdefault(id(X_k), plan.data.X)
+        plans.append(plan)
+    return plans
 
 
 def batch_groups(nets: list, n_rows: list, max_models: int | None = None) -> list[list[int]]:
@@ -477,7 +486,8 @@ def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
         Estimators to fit, in place (not warm-started: each fit starts anew).
     X : array-like of shape (n_samples, n_features), or a list of arrays
         The training rows of every estimator, or a list of one array (or DataFrame) per
-        estimator (a list of lists is read as one X, its rows).
+        estimator (a list of lists is read as one X, its rows). The estimators given the
+        same array object share one copy of its rows on the device.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs), or a list of arrays
         Targets, unlabeled rows marked as for ``fit``; or one array per estimator.
     sample_weight : array-like of shape (n_samples,), or a list of arrays, default=None

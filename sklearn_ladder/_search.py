@@ -258,7 +258,12 @@ def _fit_and_score_batch(estimator, X, y, sample_weight, tasks, scorers, multime
     """Fit one batch of (candidate, train, test) tasks together and score each, as
     scikit-learn's ``_fit_and_score`` reports it; the batch's time is shared evenly."""
     models = [_with_params(estimator, candidate) for candidate, _, _ in tasks]
-    rows = [_rows(X, y, sample_weight, train) for _, train, _ in tasks]
+    # One copy of each fold's rows, which fit_batched then puts on the device once.
+    folds = {}
+    for _, train, _ in tasks:
+        if id(train) not in folds:
+            folds[id(train)] = _rows(X, y, sample_weight, train)
+    rows = [folds[id(train)] for _, train, _ in tasks]
     start = time.perf_counter()
     errors = fit_batched(models, *map(list, zip(*rows)), max_models=max_models,
                          raise_errors=error_score == "raise")

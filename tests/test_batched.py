@@ -72,6 +72,30 @@ def test_models_with_their_own_rows_and_lengths(digits_50_labels):
     assert len({b.n_updates_ for b in batched}) == 3
 
 
+def test_models_given_the_same_rows_share_one_copy_of_them(digits_50_labels, monkeypatch):
+    """One tensor of rows per distinct X given (on a GPU one copy on the device, not one
+    per model), also where each estimator's validation converts X; in a search, one per
+    fold."""
+    from sklearn_ladder import _batched
+
+    seen, train = [], _batched.train_batched
+    monkeypatch.setattr(_batched, "train_batched", lambda nets, datasets, *args: (
+        seen.append([d.X for d in datasets]) or train(nets, datasets, *args)))
+    X, y = digits_50_labels
+    X64, reversed64 = X.astype(np.float64), X[::-1].astype(np.float64)
+    models = [LadderClassifier(layers=[20], max_iter=2, random_state=k) for k in range(4)]
+    fit_batched(models, [X64, reversed64, X64, reversed64], [y, y[::-1], y, y[::-1]])
+    (rows,) = seen
+    assert rows[0] is rows[2] and rows[1] is rows[3] and rows[0] is not rows[1]
+    np.testing.assert_array_equal(rows[1].numpy(), X[::-1])
+    seen.clear()
+    search = LadderGridSearchCV(LadderClassifier(layers=[20], max_iter=2),
+                                {"noise_std": [0.1, 0.2, 0.3]}, cv=LabeledStratifiedKFold(2))
+    search.fit(X, y)
+    assert [len(batch) for batch in seen] == [6]
+    assert len({id(rows) for rows in seen[0]}) == 2
+
+
 def test_regressors_and_early_stopping_in_a_batch():
     rng = np.random.RandomState(0)
     X = rng.uniform(size=(400, 6)).astype(np.float32)
