@@ -432,9 +432,9 @@ def _per_estimator(value, n: int, name: str, ndim: int, none: bool = False) -> l
 
 
 def _plan_all(estimators, X, y, sample_weight) -> list:
-    """Each estimator's plan; those given the same X object share one tensor of its rows
-    (validation converts X the same way for every estimator), so that a batch holds one
-    copy of the rows per distinct X on the device, not one per model."""
+    """Each estimator's plan; those given the same X object (and device) share one tensor
+    of its rows (validation converts X the same way for every estimator), so that a
+    batch holds one copy of the rows per distinct X on the device, not one per model."""
     n = len(estimators)
     plans, rows = [], {}
     for estimator, X_k, y_k, w_k in zip(
@@ -442,7 +442,7 @@ def _plan_all(estimators, X, y, sample_weight) -> list:
             _per_estimator(sample_weight, n, "sample_weight", 1, none=True)):
         plan = estimator._plan_fit(X_k, y_k, w_k)
         # The X_k outlive this loop, so an id names one array here.
-        plan.data.X = rows.setdefault(id(X_k), plan.data.X)
+        plan.data.X = rows.setdefault((id(X_k), plan.data.X.device), plan.data.X)
         plans.append(plan)
     return plans
 

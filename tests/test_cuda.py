@@ -208,6 +208,20 @@ def test_a_batch_of_models_on_the_gpu_follows_their_separate_fits(digits_semi, g
                                    atol=1e-3)
 
 
+def test_one_call_fits_cpu_and_gpu_estimators_of_the_same_rows(digits_semi):
+    """fit_batched shares the rows of one X between estimators, per device: a CPU and a
+    GPU estimator each train on their own device's copy."""
+    from sklearn_ladder import fit_batched
+
+    X, y, X_test, _ = digits_semi
+    models = [LadderClassifier(**{**FAST, "device": device, "max_epochs": 2})
+              for device in ("cpu", DEVICE, "cpu")]
+    assert fit_batched(models, X, y) == [None] * 3
+    assert [next(m.net_.module_.parameters()).device.type for m in models] == [
+        "cpu", torch.device(DEVICE).type, "cpu"]
+    assert models[1].predict_proba(X_test).shape == (len(X_test), 10)
+
+
 def test_a_graphed_batch_replays_the_eager_batch(digits_semi):
     """The batched update captured as one CUDA graph computes what the eager batched
     update computes (same noise from each model's generator, same kernels): equal to
