@@ -209,9 +209,13 @@ def test_batched_times_separate_fits_against_one_batch(tmp_path):
     rows = result["rows"]
     assert [r["models"] for r in rows] == [1, 2]
     assert all(r["sequential_s"] > 0 and r["batched_s"] > 0 for r in rows)
+    # The host work outside the batched update: none for a model alone (its own fit),
+    # a part of the batched update's time for two.
+    assert rows[0]["batched_host_ms_per_update"] == 0
+    assert 0 < rows[1]["batched_host_ms_per_update"] < rows[1]["batched_ms_per_update"]
     assert not any("side_by_side_s" in r for r in rows)  # a GPU's third way only
     # On a GPU the table gets the K fits side by side too.
     rows[1].update(side_by_side_s=0.5, side_by_side_ms_per_update=250.0)
     table = batched.markdown(result).splitlines()
     assert table[-1].startswith("| 2 |") and table[-1].endswith("| 0.50 |")
-    assert table[-2].endswith("| 1.00 | - |")
+    assert table[-2].endswith("| - | 1.00 | - |")
