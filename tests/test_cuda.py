@@ -93,8 +93,11 @@ def test_updates_run_at_the_asked_float32_precision(precision, digits_semi, monk
     fits[precision].fit(X, y)
     assert seen == {(precision, precision)}
     assert [backend.fp32_precision for backend in backends] == before
-    np.testing.assert_allclose(batch_losses(fits[precision]), batch_losses(fits["ieee"]),
-                               rtol=0.02)
+    # TF32 rounds the products' inputs to 10 bits (1e-3): the first update's loss (same
+    # weights, noise and rows) to 1 %, the rest drifts apart but trains alike.
+    losses, ieee = batch_losses(fits[precision]), batch_losses(fits["ieee"])
+    np.testing.assert_allclose(losses[0], ieee[0], rtol=1e-2)
+    np.testing.assert_allclose(losses[-5:].mean(), ieee[-5:].mean(), rtol=0.1)
 
 
 def test_gpu_and_cpu_predictions_of_the_same_weights_agree(fitted, digits_semi):
