@@ -80,14 +80,14 @@ def host_seconds():
     total = [0.0]
     update, call = _batched._update, _batched._BatchedUpdate.__call__
 
-    def timed_update(runs, step):
+    def timed_update(*args):
         start = time.perf_counter()
-        update(runs, step)
+        update(*args)
         total[0] += time.perf_counter() - start
 
-    def timed_call(step, batches):
+    def timed_call(*args):
         start = time.perf_counter()
-        outputs = call(step, batches)
+        outputs = call(*args)
         total[0] -= time.perf_counter() - start
         return outputs
 

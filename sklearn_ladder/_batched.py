@@ -27,12 +27,13 @@ import functools
 import os
 import threading
 
+import numpy as np
 import torch
 from skorch.callbacks import Callback
 from torch.func import functional_call, vmap
 
 from ._graph import CapturedStep
-from ._training import RowData, _SigintRecorder
+from ._training import RowData, Targets, _SigintRecorder
 
 __all__ = ["batch_groups", "fit_batched", "models_per_batch", "structure_key", "train_batched"]
 
@@ -79,7 +80,8 @@ def models_per_batch(net, n_rows: int) -> int:
 
 class _Run:
     """One model's progress through its own epochs, as ``LadderNet.fit`` would run them:
-    its callbacks, history, learning-rate schedule and batch stream."""
+    its callbacks, history, learning-rate schedule and the rows of its updates (drawn
+    per epoch by its own batch stream, as its own fit draws them)."""
 
     def __init__(self, net, data: RowData):
         if not net.initialized_:
@@ -91,12 +93,12 @@ class _Run:
         self.losses = []
         net.notify("on_train_begin", X=data, y=None)
         self.iterator = net.get_iterator(data, training=True)
-        self.batch = None
+        self.rows = self.batch = None
         self._begin_epoch()
 
     def _begin_epoch(self) -> None:
         self.net.notify("on_epoch_begin", dataset_train=self.data, dataset_valid=None)
-        self.batches = iter(self.iterator)
+        self.epoch_rows = iter(self.iterator.epoch_index())
         self.losses = []
 
     def _end_epoch(self) -> None:
@@ -104,22 +106,25 @@ class _Run:
         self.net.notify("on_epoch_end", dataset_train=self.data, dataset_valid=None)
         self.epochs += 1
 
-    def next_batch(self):
-        """The next update's batch (the last one again once finished), ending and
-        beginning epochs on the way; a callback's KeyboardInterrupt (early stopping)
-        finishes the run, any other exception fails it."""
+    def next_rows(self) -> torch.Tensor:
+        """The next update's rows, shape (2, B) (the last ones again once finished),
+        ending and beginning epochs on the way; a callback's KeyboardInterrupt (early
+        stopping) finishes the run, any other exception fails it."""
         while not self.finished:
-            batch = next(self.batches, None)
-            if batch is not None:
-                self.batch = batch
-                self.net.notify("on_batch_begin", batch=batch, training=True)
-                return batch
+            rows = next(self.epoch_rows, None)
+            if rows is not None:
+                self.rows = rows
+                return rows
             self._guarded(self._end_epoch)
             if not self.finished and self.epochs >= self.net.max_epochs:
                 self.finished = True
             if not self.finished:
                 self._guarded(self._begin_epoch)
-        return self.batch
+        return self.rows
+
+    def begin_batch(self, batch) -> None:
+        self.batch = batch
+        self.net.notify("on_batch_begin", batch=batch, training=True)
 
     def end_batch(self, step: dict) -> None:
         self.losses.append(step["loss"])
@@ -145,14 +150,42 @@ def _stack_noise(noises: list) -> list:
     return stacked
 
 
-def _stack_batches(batches: list):
-    x = torch.stack([b[0] for b in batches])
-    y = torch.stack([b[1].y for b in batches])
-    weights = [b[1].weight for b in batches]
-    if all(w is None for w in weights):
-        return x, y, None
-    return x, y, torch.stack([torch.ones(len(y[0]), device=x.device) if w is None else w
-                              for w in weights])
+class _RowGather:
+    """Every model's batch of an update gathered at once, rather than one gather per
+    model and array (on a GPU each is a kernel launch, for every model and update): the
+    rows from each distinct X (one gather where the models share their X), the targets
+    and weights from all models' own put end to end (one gather each).
+
+    Called with each model's rows, shape (2, B), it returns the stacked rows (K, 2B,
+    n_features), targets (K, B, ...) and weights (K, B), or None where no model has any.
+    """
+
+    def __init__(self, datasets: list):
+        device = datasets[0].X.device
+        groups = {}
+        for k, data in enumerate(datasets):
+            groups.setdefault(id(data.X), (data.X, []))[1].append(k)
+        self.groups = [(X, torch.tensor(ks, device=device)) for X, ks in groups.values()]
+        starts = np.cumsum([0] + [len(data) for data in datasets[:-1]])
+        self.starts = torch.as_tensor(starts, device=device).view(-1, 1)
+        self.y = torch.cat([data.y for data in datasets])
+        self.weight = None
+        if any(data.weight is not None for data in datasets):
+            self.weight = torch.cat([
+                torch.ones(len(data), device=device) if data.weight is None else data.weight
+                for data in datasets])
+
+    def __call__(self, rows: list) -> tuple:
+        index = torch.stack(rows)
+        if len(self.groups) == 1:
+            x = self.groups[0][0][index.flatten(1)]
+        else:
+            first = self.groups[0][0]
+            x = first.new_empty((len(rows), index[0].numel(), first.shape[1]))
+            for X, ks in self.groups:
+                x[ks] = X[index[ks].flatten(1)]
+        labeled = index[:, 0] + self.starts
+        return x, self.y[labeled], None if self.weight is None else self.weight[labeled]
 
 
 def _vmapped_terms(template, criterion, in_dims, params, lambdas, x, y, weight, noise):
@@ -193,8 +226,8 @@ class _BatchedUpdate:
     """One training update of K models as one computation: their batches stacked, each
     model's noise drawn from its own generator, the forward and backward passes vmapped
     over the stacked parameters, then each training model's own optimiser (its fused
-    Adam, its learning rate) stepping its slice. Called with the K models' batches, it
-    returns their cost terms and logits.
+    Adam, its learning rate) stepping its slice. Called with the K models' stacked
+    batch (rows, targets, weights), it returns their cost terms and logits.
 
     The update is a :class:`~._graph.CapturedStep`: for ``graphed`` nets on a GPU,
     replayed as one CUDA graph, and captured anew when a model finishes (a finished model
@@ -210,7 +243,7 @@ class _BatchedUpdate:
                                        compiled=graphed and net.gpu_update == "compiled")
         self.active = self.step = None
 
-    def __call__(self, batches: list) -> tuple:
+    def __call__(self, x, y, weight) -> tuple:
         active = [k for k, run in enumerate(self.runs) if not run.finished]
         if active != self.active:
             self.release()
@@ -218,7 +251,7 @@ class _BatchedUpdate:
             self.step = CapturedStep(self._body, [g for g in generators if g is not None],
                                      self.graphed)
             self.active = active
-        terms, logits = self.step(*_stack_batches(batches))
+        terms, logits = self.step(x, y, weight)
         return terms.clone(), logits.clone()  # a replay overwrites them
 
     def _body(self, x, y, weight) -> tuple:
@@ -282,12 +315,12 @@ def train_batched(nets: list, datasets: list, stop: threading.Event | None = Non
     graphed = nets[0]._uses_graphs()
     for net in nets if graphed else []:
         net._capturable_optimizer()
-    update = _BatchedUpdate(runs, params, views, graphed)
+    update, gather = _BatchedUpdate(runs, params, views, graphed), _RowGather(datasets)
     with _SigintRecorder() as sigint:
         try:
             while not all(run.finished for run in runs) and not (stop and stop.is_set()):
                 template.train()  # a callback may have evaluated the first model
-                _update(runs, update)
+                _update(runs, update, gather)
         except (torch.OutOfMemoryError, MemoryError) as exc:
             raise _out_of_memory(nets, exc) from exc
         finally:
@@ -394,13 +427,18 @@ def _wait_for_all(events: list, interruptible: bool = True) -> None:
                     raise
 
 
-def _update(runs: list, update: _BatchedUpdate) -> None:
+def _update(runs: list, update: _BatchedUpdate, gather: _RowGather) -> None:
     """One batched training update of every model that has not finished, then each
     model's end of batch (its history and callbacks)."""
-    batches = [run.next_batch() for run in runs]
+    rows = [run.next_rows() for run in runs]
     if all(run.finished for run in runs):
         return
-    terms, logits = update(batches)
+    x, y, weight = gather(rows)
+    for k, run in enumerate(runs):
+        if not run.finished:  # its batch as its own fit would see it (views, no copies)
+            run.begin_batch((x[k], Targets(
+                y[k], None if run.data.weight is None else weight[k])))
+    terms, logits = update(x, y, weight)
     losses = terms.sum(1)  # one kernel for all models, not one each (a GPU's host time)
     for k, run in enumerate(runs):
         if not run.finished:

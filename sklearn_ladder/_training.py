@@ -123,17 +123,20 @@ class SemiSupervisedBatches:
     def __len__(self):
         return updates_per_epoch(len(self.data), self.batch_size)
 
-    def __iter__(self):
+    def epoch_index(self) -> torch.Tensor:
+        """The rows of the epoch's updates, drawn now: shape (updates, 2, B), the labeled
+        rows then the unlabeled rows of each update."""
         n_updates, size = len(self), self.batch_size
-        device = self.data.X.device
-        every_row = torch.arange(len(self.data), device=device)
+        every_row = torch.arange(len(self.data), device=self.data.X.device)
         unlabeled = _cycled_permutations(self.generator, every_row, n_updates * size)
         labeled = _cycled_permutations(self.generator, self.data.labeled_index,
                                        n_updates * size)
-        index = torch.stack([labeled.view(n_updates, size), unlabeled.view(n_updates, size)],
-                            1)
+        return torch.stack([labeled.view(n_updates, size), unlabeled.view(n_updates, size)],
+                           1)
+
+    def __iter__(self):
         weight = self.data.weight
-        for rows in index:
+        for rows in self.epoch_index():
             yield self.data.X[rows.reshape(-1)], Targets(
                 self.data.y[rows[0]], None if weight is None else weight[rows[0]])
 
@@ -236,30 +239,33 @@ class CostTerms(Callback):
     """
 
     def on_epoch_begin(self, net, **kwargs):
-        self.sum_, self.count_ = None, 0
+        self.terms_ = []
 
     def on_batch_end(self, net, training=False, cost_terms=None, **kwargs):
         if not training or cost_terms is None:
             return
         if cost_terms.device.type == "cpu" and not bool(torch.isfinite(cost_terms).all()):
             self._check(net, cost_terms.tolist())
-        # Summed on the device; read back once per epoch, not once per update.
-        self.sum_ = cost_terms if self.sum_ is None else self.sum_ + cost_terms
-        self.count_ += 1
+        # Kept on the device, averaged and read back once per epoch: no kernel and no
+        # wait per update.
+        self.terms_.append(cost_terms)
 
     def on_epoch_end(self, net, **kwargs):
-        if self.sum_ is None:
+        if not self.terms_:
             return
-        means = (self.sum_ / self.count_).tolist()
+        means = torch.stack(self.terms_).mean(0).tolist()
         # A device tensor left here would make a GPU-fitted model unpicklable where CUDA is
         # missing: skorch maps only the module, criterion and optimiser to the CPU.
-        self.sum_ = None
+        self.terms_ = []
         self._check(net, means)
         decoded = sorted(net.module_.decoded_layers)
         net.history.record("supervised_cost", means[0])
         net.history.record("denoising_cost", sum(means[1 + l] for l in decoded))
         for l in decoded:
             net.history.record(f"denoising_cost_{l}", means[1 + l])
+
+    def on_train_end(self, net, **kwargs):
+        self.terms_ = []  # an interrupted epoch's device tensors (see on_epoch_end)
 
     @staticmethod
     def _check(net, terms: list) -> None:

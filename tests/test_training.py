@@ -125,6 +125,9 @@ def test_keyboard_interrupt_keeps_a_usable_model_warns_and_propagates(digits_sem
     assert clf.net_.interrupted_
     assert clf.net_.module_.test_var(1).ne(1).all()  # test-time statistics were set
     assert np.isfinite(clf.predict_proba(X_test)).all()
+    # The interrupted epoch's cost terms are not kept (on a GPU: device tensors, which
+    # a machine without CUDA could not unpickle).
+    assert dict(clf.net_.callbacks_)["cost_terms"].terms_ == []
 
 
 def test_keyboard_interrupt_stops_a_cross_validation(digits_semi, ctrl_c):
