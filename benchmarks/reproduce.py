@@ -167,12 +167,15 @@ def _classifier(name: str, seed: int, epochs: int, data, device: str,
 
 
 def _record(name: str, seed: int, epochs: int, clf, data, wall: float, device: str,
-            options: dict | None, batch_of: int = 1, error: Exception | None = None) -> dict:
-    """The run's record; a run that failed (``error``, e.g. it diverged) is recorded at
-    chance-level test error, with its error message."""
+            batch_of: int = 1, error: Exception | None = None) -> dict:
+    """The run's record, with the classifier's ``OPTIONS``; a run that failed
+    (``error``, e.g. it diverged) is recorded at chance-level test error, with its error
+    message."""
+    params = clf.get_params()
     record = {"setting": name, "seed": seed, "epochs": epochs,
               "n_labels": SETTINGS[name]["n_labels"] or len(data.y_train),
-              "wall_time_s": wall, **OPTIONS, **(options or {}), "batch_of": batch_of,
+              "wall_time_s": wall, **{key: params[key] for key in OPTIONS},
+              "batch_of": batch_of,
               "machine": machine_info(device)}
     if error is not None:
         chance = 100.0 * (1 - 1 / len(np.unique(data.y_test)))
@@ -188,8 +191,7 @@ def run_one(name: str, seed: int, epochs: int, data, device: str,
     clf, y = _classifier(name, seed, epochs, data, device, options)
     start = time.perf_counter()
     clf.fit(data.X_train, y)
-    return _record(name, seed, epochs, clf, data, time.perf_counter() - start, device,
-                   options)
+    return _record(name, seed, epochs, clf, data, time.perf_counter() - start, device)
 
 
 def run_batched(pairs: list, epochs: int, data, device: str,
@@ -205,7 +207,7 @@ def run_batched(pairs: list, epochs: int, data, device: str,
     errors = fit_batched([clf for clf, _ in fits], data.X_train, [y for _, y in fits],
                          max_models=max_models, raise_errors=False)
     wall = (time.perf_counter() - start) / len(fits)
-    return [_record(name, seed, epochs, clf, data, wall, device, options, len(fits), error)
+    return [_record(name, seed, epochs, clf, data, wall, device, len(fits), error)
             for (name, seed), (clf, _), error in zip(pairs, fits, errors)]
 
 

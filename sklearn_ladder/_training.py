@@ -157,27 +157,33 @@ class _SequentialBatches:
                                             else self.data.y[start:stop])
 
 
-# The backends whose float32 precision ``fp32_precision`` sets, per device type: torch's
-# fp32_precision API only. (While it is set, torch refuses to read the legacy switch
-# torch.backends.cudnn.allow_tf32, which only inductor's Triton convolution templates of
-# max-autotune read; setting that switch instead warns of its deprecation.)
-_PRECISION_BACKENDS = {
-    "cpu": ("mkldnn.matmul", "mkldnn.conv"),  # oneDNN
-    "cuda": ("cuda.matmul", "cudnn.conv"),  # cuBLAS, cuDNN
-}
-
-
-def precision_backends(device) -> list:
-    """The backends of ``device`` whose float32 precision ``fp32_precision`` sets, those
-    that this torch has (an older torch, without the fp32_precision API, has none)."""
+def _backends(*paths: str) -> tuple:
+    """Those of ``torch.backends``' ``paths`` that this torch has with an
+    ``fp32_precision`` setting (an older torch, without that API, has none)."""
     found = []
-    for path in _PRECISION_BACKENDS.get(torch.device(device).type, ()):
+    for path in paths:
         backend = torch.backends
         for name in path.split("."):
             backend = getattr(backend, name, None)
         if hasattr(backend, "fp32_precision"):
             found.append(backend)
-    return found
+    return tuple(found)
+
+
+# The backends whose float32 precision ``fp32_precision`` sets, per device type, looked up
+# once: torch's fp32_precision API only. (While it is set, torch refuses to read the legacy
+# switch torch.backends.cudnn.allow_tf32, which only inductor's Triton convolution
+# templates of max-autotune read; setting that switch instead warns of its deprecation.)
+_PRECISION_BACKENDS = {
+    "cpu": _backends("mkldnn.matmul", "mkldnn.conv"),  # oneDNN
+    "cuda": _backends("cuda.matmul", "cudnn.conv"),  # cuBLAS, cuDNN
+}
+
+
+def precision_backends(device) -> tuple:
+    """The backends of ``device`` whose float32 precision ``fp32_precision`` sets, those
+    that this torch has."""
+    return _PRECISION_BACKENDS.get(torch.device(device).type, ())
 
 
 @contextlib.contextmanager
@@ -585,9 +591,9 @@ class LadderNet(NeuralNet):
             batches = np.resize(rows, n_batches * size).reshape(n_batches, size)
         index = torch.from_numpy(batches).to(data.X.device)
         total = None
-        for batch in index:
-            with self.training_precision():  # the statistics training normalised with
+        with self.training_precision():  # the statistics training normalised with
+            for batch in index:
                 stats = self.module_.clean_batch_statistics(data.X[batch])
-            total = stats if total is None else [
-                (m0 + m1, v0 + v1) for (m0, v0), (m1, v1) in zip(total, stats)]
+                total = stats if total is None else [
+                    (m0 + m1, v0 + v1) for (m0, v0), (m1, v1) in zip(total, stats)]
         self.module_.set_test_statistics([(m / len(index), v / len(index)) for m, v in total])

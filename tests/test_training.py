@@ -299,7 +299,8 @@ def test_a_torch_without_the_precision_settings_refuses_the_options(digits_semi,
     import sklearn_ladder._training as training
 
     X, y, _, _ = digits_semi
-    monkeypatch.setattr(training, "_PRECISION_BACKENDS", {"cpu": ("not_in_this_torch",)})
+    monkeypatch.setattr(training, "_PRECISION_BACKENDS",
+                        {"cpu": training._backends("not_in_this_torch")})
     with pytest.raises(ValueError, match="needs torch's per-backend fp32_precision"):
         LadderClassifier([8], max_epochs=1, fp32_precision="bf16").fit(X, y)
     # "ieee" then leaves torch's defaults as they are.
