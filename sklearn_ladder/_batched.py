@@ -23,7 +23,6 @@ multiprocessors with the kernels of several batches. A batch of one model is tha
 model's own fit (graphed or compiled).
 """
 
-import functools
 import os
 import threading
 
@@ -32,25 +31,13 @@ import torch
 from skorch.callbacks import Callback
 from torch.func import functional_call, vmap
 
-from ._graph import CapturedStep
+from ._graph import CapturedStep, compiled_for_structure
 from ._training import RowData, Targets, _SigintRecorder
 
-__all__ = ["batch_groups", "fit_batched", "models_per_batch", "structure_key", "train_batched"]
+__all__ = ["batch_groups", "fit_batched", "models_per_batch", "train_batched"]
 
 # Share of the free device memory a batch of models may plan to use.
 MEMORY_SHARE = 0.5
-
-
-def structure_key(net) -> tuple:
-    """What nets must share to train in one batch: the module's structure (of λ, only
-    which layers are decoded; σ may differ freely), the cost, the batch size, the device,
-    the precision and how the update runs on a GPU (``gpu_update``: eager, replayed as a
-    CUDA graph, or compiled too). Nets with equal keys train together."""
-    module = dict(net.get_params_for("module"))
-    module["denoising_costs"] = tuple(float(c) > 0 for c in module.pop("denoising_costs"))
-    module.pop("noise_std")
-    return (repr(sorted(module.items())), repr(net.get_params_for("criterion")["supervised"]),
-            net.batch_size, str(net.device), net.fp32_precision, net.gpu_update)
 
 
 def _bytes_per_model(net, n_rows: int) -> int:
@@ -199,19 +186,14 @@ def _vmapped_terms(template, criterion, in_dims, params, lambdas, x, y, weight, 
     return vmap(terms, in_dims=in_dims)(params, lambdas, x, y, weight, noise)
 
 
-@functools.cache
-def _compiled_vmapped_terms():
-    """One compiled function for every batch (as ``_graph``'s for single fits): batches
-    of one structure and size share its code; λ, σ and the parameters are inputs."""
-    return torch.compile(_vmapped_terms, dynamic=False)
-
-
-def _batched_terms(template, criterion, precision, compiled: bool):
+def _batched_terms(template, criterion, precision, structure=None):
     """``(in_dims, params, λ, x, y, weight, noise) -> (cost terms, logits)`` of K models
     at once, their gradients computed (the products at the nets' float32 ``precision``,
     a context as ``LadderNet.training_precision``); the forward pass and the cost
-    through ``torch.compile`` where ``compiled``."""
-    terms_fn = _compiled_vmapped_terms() if compiled else _vmapped_terms
+    through ``torch.compile`` where a ``structure`` is given (the key under which
+    batches share compiled code: see :func:`~._graph.compiled_for_structure`)."""
+    terms_fn = (_vmapped_terms if structure is None
+                else compiled_for_structure(_vmapped_terms, structure))
 
     def forward_backward(in_dims, *args):
         with precision():
@@ -239,8 +221,9 @@ class _BatchedUpdate:
         self.runs, self.params, self.views, self.graphed = runs, params, views, graphed
         net = runs[0].net
         self.lambdas = torch.stack([run.net.criterion_.lambdas for run in runs])
+        compiled = graphed and net.gpu_update == "compiled"
         self.terms_fn = _batched_terms(net.module_, net.criterion_, net.training_precision,
-                                       compiled=graphed and net.gpu_update == "compiled")
+                                       (net.structure_key(), len(runs)) if compiled else None)
         self.active = self.step = None
 
     def __call__(self, x, y, weight) -> tuple:
@@ -295,7 +278,7 @@ def train_batched(nets: list, datasets: list, stop: threading.Event | None = Non
 
     Raises MemoryError, naming the fix, when the batch does not fit in memory.
     """
-    if len({structure_key(net) for net in nets}) > 1:
+    if len({net.structure_key() for net in nets}) > 1:
         raise ValueError("nets of different structures (layers, mode, combinator, batch "
                          "size, device, ...) cannot train in one batch; group them first.")
     if len(nets) == 1:
@@ -491,7 +474,7 @@ def batch_groups(nets: list, n_rows: list, max_models: int | None = None) -> lis
     half the device's free memory holds) per group."""
     groups = {}
     for i, net in enumerate(nets):
-        groups.setdefault(structure_key(net), []).append(i)
+        groups.setdefault(net.structure_key(), []).append(i)
     chunks = []
     for members in groups.values():
         size = max_models

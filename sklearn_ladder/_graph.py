@@ -18,10 +18,12 @@ the same numbers as an eager fit, which the graphed update then matches bit for 
 
 import functools
 import threading
+import types
 
 import torch
 
-__all__ = ["GPU_UPDATES", "CapturedStep", "GraphedUpdate", "resolve_gpu_update"]
+__all__ = ["GPU_UPDATES", "CapturedStep", "GraphedUpdate", "compiled_for_structure",
+           "resolve_gpu_update"]
 
 GPU_UPDATES = ("auto", "eager", "graph", "compiled")
 
@@ -76,11 +78,21 @@ def _training_terms(module, criterion, x, y, weight, noise):
 
 
 @functools.cache
-def _compiled_training_terms():
-    """One compiled function for every net (made on first use: compiling imports a lot):
-    nets of one structure share its code, since parameters, λ and the noise are inputs,
-    not constants baked into it."""
-    return torch.compile(_training_terms, dynamic=False)
+def compiled_for_structure(fn, structure):
+    """``fn`` through ``torch.compile`` for the nets of one ``structure`` (a hashable
+    key): they share its compiled code, since parameters, λ and the noise are inputs,
+    not constants baked into it. Made on first use (compiling imports a lot).
+
+    Each structure compiles a copy of ``fn`` with a code object of its own: dynamo keeps
+    the variants it compiles per code object, at most ``recompile_limit`` (8) of them,
+    and runs the code uncompiled for every later guard failure, so that one shared
+    function would silently lose the compiled update from the ninth structure of a
+    process on (a grid over layers or modes, several data sets, a test session).
+    """
+    code = fn.__code__.replace()  # a new code object, whatever dynamo attached to fn's
+    own = types.FunctionType(code, fn.__globals__, fn.__name__, fn.__defaults__,
+                             fn.__closure__)
+    return torch.compile(own, dynamic=False)
 
 
 class CapturedStep:
@@ -181,7 +193,8 @@ class GraphedUpdate:
 
     def __init__(self, net, compiled: bool):
         self.net = net
-        self.terms_fn = _compiled_training_terms() if compiled else _training_terms
+        self.terms_fn = (compiled_for_structure(_training_terms, net.structure_key())
+                         if compiled else _training_terms)
         self.update = None
 
     def __call__(self, batch) -> dict:

@@ -480,6 +480,18 @@ class LadderNet(NeuralNet):
         ``fp32_precision`` on its device."""
         return float32_precision(self.fp32_precision, self.device)
 
+    def structure_key(self) -> tuple:
+        """What nets must share to train in one batch, or to share compiled code: the
+        module's structure (of λ, only which layers are decoded; σ may differ freely),
+        the cost, the batch size, the device, the precision and how the update runs on
+        a GPU (``gpu_update``: eager, replayed as a CUDA graph, or compiled too)."""
+        module = dict(self.get_params_for("module"))
+        module["denoising_costs"] = tuple(float(c) > 0 for c in module.pop("denoising_costs"))
+        module.pop("noise_std")
+        supervised = self.get_params_for("criterion")["supervised"]
+        return (repr(sorted(module.items())), repr(supervised), self.batch_size,
+                str(self.device), self.fp32_precision, self.gpu_update)
+
     def _uses_graphs(self) -> bool:
         return self.gpu_update != "eager" and torch.device(self.device).type == "cuda"
 

@@ -343,13 +343,13 @@ def test_a_compiled_batch_follows_the_separate_fits(digits_50_labels, monkeypatc
     compiled, compile_fn = [], torch.compile
     monkeypatch.setattr(torch, "compile",
                         lambda fn, **kwargs: compiled.append(fn) or compile_fn(fn, **kwargs))
-    monkeypatch.setattr(_batched, "_compiled_vmapped_terms",
-                        functools.cache(_batched._compiled_vmapped_terms.__wrapped__))
+    monkeypatch.setattr(_batched, "compiled_for_structure",
+                        functools.cache(_batched.compiled_for_structure.__wrapped__))
     monkeypatch.setattr(LadderNet, "_uses_graphs", lambda self: True)
     monkeypatch.setattr(base, "resolve_gpu_update", lambda *args: "compiled")
     batched = [LadderClassifier(**{**SMALL, **s}) for s in SETTINGS]
     assert fit_batched(batched, X, y) == [None] * 3
-    assert compiled == [_batched._vmapped_terms]
+    assert [fn.__code__.co_code for fn in compiled] == [_batched._vmapped_terms.__code__.co_code]
     assert_same_fits(separate, batched)
     for a, b in zip(separate, batched):
         np.testing.assert_allclose(b.predict_proba(X), a.predict_proba(X), atol=1e-4)

@@ -1,3 +1,4 @@
+import functools
 import os
 import re
 import signal
@@ -340,6 +341,39 @@ def test_the_graphed_update_path_computes_the_eager_updates(digits_semi, monkeyp
     assert final_lr < 0.002 and float(group["lr"]) == pytest.approx(final_lr)
     np.testing.assert_allclose(graphed.predict_proba(X_test), eager.predict_proba(X_test),
                                atol=1e-6)
+
+
+def test_each_structure_compiles_code_of_its_own(digits_semi, monkeypatch):
+    """Compiled updates (on a GPU): fits of one structure share compiled code (σ, λ,
+    seed and learning rate are inputs), and each new structure compiles its own, past
+    dynamo's limit of variants per code object (1 here, 8 by default) beyond which one
+    shared function would run the later structures of a process uncompiled. Dynamo
+    traces on the CPU as on a GPU; its "eager" backend skips inductor's code generation,
+    since dynamo's cache is what is checked."""
+    import torch._dynamo
+    from torch._dynamo.utils import counters
+
+    import sklearn_ladder._base as base
+    from sklearn_ladder import _graph
+
+    X, y, _, _ = digits_semi
+    compile_fn = torch.compile
+    monkeypatch.setattr(torch, "compile",
+                        lambda fn, **kwargs: compile_fn(fn, backend="eager", **kwargs))
+    monkeypatch.setattr(_graph, "compiled_for_structure",
+                        functools.cache(_graph.compiled_for_structure.__wrapped__))
+    monkeypatch.setattr(torch._dynamo.config, "recompile_limit", 1)
+    monkeypatch.setattr(LadderNet, "_uses_graphs", lambda self: True)
+    monkeypatch.setattr(base, "resolve_gpu_update", lambda *args: "compiled")
+    fits = [{}, dict(noise_std=0.1, denoising_costs=[9, 1, 1, 1], random_state=1,
+                     learning_rate=0.01),
+            dict(mode="gamma"), dict(layers=[25, 20]), dict(batch_size=50), {}]
+    graphs = []
+    for params in fits:
+        before = counters["stats"]["unique_graphs"]
+        LadderClassifier(**{"layers": [30, 20], "max_iter": 5, **params}).fit(X, y)
+        graphs.append(counters["stats"]["unique_graphs"] - before)
+    assert graphs == [1, 0, 1, 1, 1, 0]
 
 
 @pytest.mark.parametrize("can_graph, triton, n_updates, expected", [
