@@ -23,6 +23,8 @@
 # Several steps queue in one background job, so that the GPU never waits for a call:
 #     bash benchmarks/gpu_session.sh background queue tests speed \
 #         "table 0 1 2 3 4 -- full-100 bottom-100 gamma-100 supervised-100"
+# Or the whole plan of a session, most needed first (see the step `session`):
+#     bash benchmarks/gpu_session.sh background session
 # `table` trains its runs through fit_batched: the seeds of a setting as one batch (one
 # CUDA graph; compiled first for the paper's schedule), the settings' batches side by
 # side. If a batch fails on the GPU, add `--gpu-update graph` after the settings (batches
@@ -107,6 +109,20 @@ case "${1:-}" in
             [ "$status" -eq 0 ] || echo "[$(date +%T)] step failed (exit $status): $step"
         done
         echo "[$(date +%T)] queue done" ;;
+    session)
+        # A GPU session's whole plan as one queue, what the open issues need first:
+        # the CUDA tests, Table 1's 100-label row (5 seeds), the 16-model batch against
+        # one (compiled, float32 and TF32), then the 1000- and all-label rows, the
+        # 50- and 40-label rows, Conv-Small (Table 2), Table 5 and the speed table. Start it with
+        # `background session`; `collect 570` until "queue done".
+        bash "$0" queue tests \
+            "table 0 1 2 3 4 -- full-100 bottom-100 gamma-100 supervised-100" \
+            batched-compiled \
+            "table 0 1 2 3 4 -- full-1000 bottom-1000 gamma-1000 supervised-1000" \
+            "table 0 1 2 3 4 -- full-all bottom-all gamma-all supervised-all" \
+            "table 0 1 2 3 4 -- full-50 full-40" \
+            "table 0 1 2 -- conv-small-gamma-100 conv-small-supervised-100" \
+            "table 0 1 2 -- g1-100 g2-100 g3-100 g4-100 amlp-100" speed ;;
     collect)
         # Wait up to $2 seconds (default 0) for the background step, then copy what it
         # has written so far.
@@ -126,6 +142,6 @@ case "${1:-}" in
         echo "usage: $0 prepare | tests | speed | batched-compiled | probe |" \
              "table SEED... -- SETTING..." \
              "[--max-models N] | datasets [datasets.py options, e.g. --only wine] |" \
-             "queue 'STEP ARGS'... | background STEP... | collect [SECONDS]" >&2
+             "queue 'STEP ARGS'... | session | background STEP... | collect [SECONDS]" >&2
         exit 2 ;;
 esac
