@@ -3,37 +3,47 @@
 # tool's `run`; see /work/.library/device/). The steps tests, speed and probe ran on an
 # H100 once (docs/benchmarks.md, "On a GPU"); the tables are still to run.
 #
-# Here, once per checkout (downloads skorch's wheel, which the GPU image lacks, and copies
-# MNIST into the repository, both ignored by git, so that `carry` takes them along):
+# A session has 15 minutes of device time, the machine's start included, and a machine
+# goes back after 30 s idle, killing what runs there. So the whole plan runs as ONE
+# background job, started in the first call, and the calls after it only wait for it and
+# bring its results back. Here, once per checkout (downloads skorch's wheel, which the GPU
+# image lacks, and copies MNIST into the repository, both ignored by git, so that `carry`
+# takes them along):
 #     bash benchmarks/gpu_session.sh prepare
-# Then one device call per step, each with carry [".whl", ".data"], e.g.
+# Then, each device call with carry [".whl", ".data"] and timeout_s 600:
+#     bash benchmarks/gpu_session.sh background session && \
+#         bash benchmarks/gpu_session.sh collect 560       # first call
+#     bash benchmarks/gpu_session.sh collect 560           # until "finished"
+# and here, with the files the last call brought back:
+#     bash benchmarks/gpu_session.sh unpack DIR/results.tar.gz
+# (results in benchmarks/results/gpu-DATE/; the tables' runs merged into
+# benchmarks/results/paper-schedule-cuda/, which the next session's tables start from).
+#
+# `session` is the open issues' plan, most needed first (see it below); the tables it
+# runs skip every (setting, seed) that paper-schedule-cuda/reproduce.json already has a
+# result of, so a later session goes on where this one stopped. Single steps:
 #     bash benchmarks/gpu_session.sh tests      # python -m pytest -m cuda
 #     bash benchmarks/gpu_session.sh speed      # speed.py and batched.py on the GPU
 #     bash benchmarks/gpu_session.sh batched-compiled   # batched.py, compiled, ieee and tf32
 #     bash benchmarks/gpu_session.sh probe      # graph_probe.py: graphs outside skorch
 #     bash benchmarks/gpu_session.sh table 0 1 2 3 4 -- full-100 bottom-100
 #     bash benchmarks/gpu_session.sh datasets --only wine   # issue 16's λ × σ grid row
-# Results go to $OUT (the device tool brings them back); copy them into
-# benchmarks/results/ here. Each call must end within the tool's 10-minute limit: run
-# `speed` first, and size the `table` calls (settings x seeds) from its ms per update.
-# A step too long for one call runs in the background, on a machine kept warm by the
-# calls that follow it (it dies when the machine goes back: 30 s idle):
-#     bash benchmarks/gpu_session.sh background table 0 1 2 3 4 -- full-100 gamma-100
-#     bash benchmarks/gpu_session.sh collect 570   # wait up to 570 s; results to $OUT
-# Several steps queue in one background job, so that the GPU never waits for a call:
-#     bash benchmarks/gpu_session.sh background queue tests speed \
-#         "table 0 1 2 3 4 -- full-100 bottom-100 gamma-100 supervised-100"
-# Or the whole plan of a session, most needed first (see the step `session`):
-#     bash benchmarks/gpu_session.sh background session
+#     bash benchmarks/gpu_session.sh background queue tests "table 0 1 -- full-100"
 # `table` trains its runs through fit_batched: the seeds of a setting as one batch (one
 # CUDA graph; compiled first for the paper's schedule), the settings' batches side by
-# side. If a batch fails on the GPU, add `--gpu-update graph` after the settings (batches
-# not compiled), or `--max-models 1`: every run its own graphed fit, side by side.
+# side. If a batch fails on the GPU (recorded as "failed", not as a result), add
+# `--gpu-update graph` after the settings (batches not compiled), or `--max-models 1`:
+# every run its own graphed fit, side by side; `session` retries so by itself.
 # `--fp32-precision tf32` there trains with TF32 products (an option; label the results).
+#
+# LADDER_DEVICE=cpu runs any step here on the CPU (a dry run of the script: the tests on
+# the CPU, the tables with TABLE_EPOCHS epochs), e.g.
+#     LADDER_DEVICE=cpu TABLE_EPOCHS=1 bash benchmarks/gpu_session.sh table 0 -- full-100
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BG=/tmp/ladder-background  # a background step's output and log, on the device
-
+DEVICE="${LADDER_DEVICE:-cuda}"
+TABLES=benchmarks/results/paper-schedule-cuda  # every GPU session's runs of the tables
 prepare() {
     local exclude
     exclude="$(git rev-parse --git-dir)/info/exclude"
@@ -48,12 +58,24 @@ prepare() {
 }
 
 on_device() {
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-        --target /tmp/site .whl/*.whl
+    # Once per machine: steps that run side by side must not install at the same time.
     export PYTHONPATH="/tmp/site:$PWD:$PWD/benchmarks" PYTHONUNBUFFERED=1
-    export SKLEARN_LADDER_DATA="$PWD/.data/mnist" OUT="${OUT:-/tmp/out}"
+    python3 -c "import skorch" 2> /dev/null ||
+        python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
+            --upgrade --target /tmp/site .whl/*.whl
+    export SKLEARN_LADDER_DATA="${SKLEARN_LADDER_DATA:-$PWD/.data/mnist}"
+    export OUT="${OUT:-/tmp/out}" SKLEARN_LADDER_TEST_DEVICE="$DEVICE"
     mkdir -p "$OUT"
-    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.csv"
+    if command -v nvidia-smi > /dev/null; then
+        nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$OUT/gpu.csv"
+        cat "$OUT/gpu.csv"
+    fi
+}
+
+later() {
+    # The queue's entry for step "$1" unless benchmarks/results holds its file "$2" from
+    # an earlier GPU session (what needs measuring once, not again every session).
+    compgen -G "benchmarks/results/gpu-*/$2" > /dev/null || echo "$1"
 }
 
 case "${1:-}" in
@@ -66,15 +88,15 @@ case "${1:-}" in
         python3 benchmarks/graph_probe.py "$OUT/gpu-probe" ;;
     speed)
         on_device
-        python3 benchmarks/speed.py --device cuda --output "$OUT/speed-cuda"
-        python3 benchmarks/batched.py --device cuda --models 1 4 16 --updates 600 \
+        python3 benchmarks/speed.py --device "$DEVICE" --output "$OUT/speed-cuda"
+        python3 benchmarks/batched.py --device "$DEVICE" --models 1 4 16 --updates 600 \
             --rounds 2 --output "$OUT/batched-cuda" ;;
     batched-compiled)
         # The batches compiled, in float32 and with TF32; 3 rounds, since the first
         # holds the compilations (about 20 s per batch size; the median leaves it out).
         on_device
         for precision in ieee tf32; do
-            python3 benchmarks/batched.py --device cuda --gpu-update compiled \
+            python3 benchmarks/batched.py --device "$DEVICE" --gpu-update compiled \
                 --fp32-precision "$precision" --models 1 16 --updates 1000 --rounds 3 \
                 --output "$OUT/batched-cuda-compiled-$precision"
         done ;;
@@ -84,8 +106,16 @@ case "${1:-}" in
         seeds=()
         while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do seeds+=("$1"); shift; done
         shift
-        python3 benchmarks/reproduce.py --device cuda --batched --seeds "${seeds[@]}" \
-            --settings "$@" --output "$OUT/paper-schedule-cuda" ;;
+        # Start from every earlier session's runs, and add to them (--skip-done).
+        if [ ! -e "$OUT/paper-schedule-cuda/reproduce.json" ] && [ "$DEVICE" != cpu ]; then
+            mkdir -p "$OUT/paper-schedule-cuda"
+            cp "$TABLES/reproduce.json" "$OUT/paper-schedule-cuda/" 2> /dev/null || true
+        fi
+        epochs=()
+        [ -z "${TABLE_EPOCHS:-}" ] || epochs=(--epochs "$TABLE_EPOCHS")
+        python3 benchmarks/reproduce.py --device "$DEVICE" --batched --skip-done \
+            "${epochs[@]}" --seeds "${seeds[@]}" --settings "$@" \
+            --output "$OUT/paper-schedule-cuda" ;;
     background)
         # The rest of the command line as a step of its own, detached; its $OUT and log
         # stay in $BG until `collect` copies them.
@@ -110,38 +140,63 @@ case "${1:-}" in
         done
         echo "[$(date +%T)] queue done" ;;
     session)
-        # A GPU session's whole plan as one queue, what the open issues need first:
-        # the CUDA tests, Table 1's 100-label row (5 seeds), the 16-model batch against
-        # one (compiled, float32 and TF32), then the 1000- and all-label rows, the
-        # 50- and 40-label rows, Conv-Small (Table 2), Table 5 and the speed table. Start it with
-        # `background session`; `collect 570` until "queue done".
-        bash "$0" queue tests \
-            "table 0 1 2 3 4 -- full-100 bottom-100 gamma-100 supervised-100" \
-            batched-compiled \
+        # A GPU session's whole plan, what the open issues need first: the CUDA tests
+        # beside Table 1's 100-label row (5 seeds; the tests are small and check the same
+        # code; a row whose compiled batch failed is retried as graphed batches), then
+        # the 16-model batch against one (compiled, float32 and TF32; alone on the GPU,
+        # since it is a timing), the 1000- and all-label rows, the 50- and 40-label rows,
+        # Conv-Small (Table 2), Table 5 and the speed table. About 12 minutes of a
+        # 15-minute session reach the 100-label row and the batch's timing; the
+        # tables skip what earlier sessions ran, and the timings are left out once
+        # benchmarks/results has them from a GPU.
+        on_device
+        row100="table 0 1 2 3 4 -- full-100 bottom-100 gamma-100 supervised-100"
+        STEP_LIMIT=600 bash "$0" queue tests > "$OUT/tests-queue.log" 2>&1 &
+        tests=$!
+        bash "$0" queue "$row100" "$row100 --gpu-update graph"
+        wait "$tests" || true
+        # shellcheck disable=SC2046  # later prints a step or nothing
+        bash "$0" queue $(later batched-compiled batched-cuda-compiled-ieee/batched.json) \
             "table 0 1 2 3 4 -- full-1000 bottom-1000 gamma-1000 supervised-1000" \
             "table 0 1 2 3 4 -- full-all bottom-all gamma-all supervised-all" \
             "table 0 1 2 3 4 -- full-50 full-40" \
             "table 0 1 2 -- conv-small-gamma-100 conv-small-supervised-100" \
-            "table 0 1 2 -- g1-100 g2-100 g3-100 g4-100 amlp-100" speed ;;
+            "table 0 1 2 -- g1-100 g2-100 g3-100 g4-100 amlp-100" \
+            $(later speed speed-cuda/speed.json) ;;
     collect)
-        # Wait up to $2 seconds (default 0) for the background step, then copy what it
-        # has written so far.
+        # Wait up to $2 seconds (default 0) for the background step, then bring back
+        # what it has written so far as one archive (the device tool brings back at most
+        # 8 files) beside its log.
         on_device
         deadline=$((SECONDS + ${2:-0}))
         while kill -0 "$(cat "$BG/pid")" 2> /dev/null && [ "$SECONDS" -lt "$deadline" ]; do
             sleep 5
         done
         kill -0 "$(cat "$BG/pid")" 2> /dev/null && echo "still running" || echo "finished"
-        cp -r "$BG/out/." "$OUT/" && cp "$BG/log" "$OUT/background.log"
+        # tar exits 1 when a file changed while it read it: the step is still writing.
+        tar -czf "$OUT/results.tar.gz" -C "$BG/out" . || echo "tar exited $?"
+        cp "$BG/log" "$OUT/background.log"
         tail -n 40 "$BG/log" ;;
+    unpack)
+        # Here: a collected archive into benchmarks/results/gpu-DATE/, its tables' runs
+        # merged into $TABLES (the table and plot rewritten).
+        dest="benchmarks/results/gpu-$(date +%F)"
+        mkdir -p "$dest" && tar -xzf "$2" -C "$dest"
+        if [ -e "$dest/paper-schedule-cuda/reproduce.json" ]; then
+            PYTHONPATH="$PWD/benchmarks" python3 benchmarks/reproduce.py --output "$TABLES" \
+                --merge "$dest/paper-schedule-cuda/reproduce.json"
+            rm -r "$dest/paper-schedule-cuda"
+        fi
+        ls -R "$dest" ;;
     datasets)
         on_device
         shift
-        python3 benchmarks/datasets.py --device cuda --grid "$@" --output "$OUT/datasets-gpu" ;;
+        python3 benchmarks/datasets.py --device "$DEVICE" --grid "$@" --output "$OUT/datasets-gpu" ;;
     *)
         echo "usage: $0 prepare | tests | speed | batched-compiled | probe |" \
-             "table SEED... -- SETTING..." \
-             "[--max-models N] | datasets [datasets.py options, e.g. --only wine] |" \
-             "queue 'STEP ARGS'... | session | background STEP... | collect [SECONDS]" >&2
+             "table SEED... -- SETTING... [reproduce.py options] |" \
+             "datasets [datasets.py options, e.g. --only wine] |" \
+             "queue 'STEP ARGS'... | session | background STEP... | collect [SECONDS] |" \
+             "unpack ARCHIVE" >&2
         exit 2 ;;
 esac

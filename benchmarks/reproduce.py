@@ -12,6 +12,7 @@ Examples::
     python benchmarks/reproduce.py --settings full-100 --seeds 0 1 2 3 4 --batched  # one batch
     python benchmarks/reproduce.py --list
     python benchmarks/reproduce.py --summarize --output benchmarks/results/shortened
+    python benchmarks/reproduce.py --merge gpu/reproduce.json --output benchmarks/results/x
 
 The data directory comes from ``--data-home`` or ``$SKLEARN_LADDER_DATA`` (for CIFAR-10:
 the directory holding ``cifar-10-batches-py``; a setting whose data is missing is skipped
@@ -117,16 +118,19 @@ def accuracy(logits: np.ndarray, y: np.ndarray) -> float:
 
 
 class TestErrorPerEpoch(HeldOutScore):
-    """Records and prints the test error after every epoch."""
+    """Records and prints the test error after every epoch, each line headed by the run's
+    ``label`` (the runs of a batch train together: a log cut short still says which run
+    reached what)."""
 
-    def __init__(self, X_test, y_test):
+    def __init__(self, X_test, y_test, label=""):
         super().__init__(X_test, y_test, accuracy, name="test_acc")
+        self.label = label
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         super().on_epoch_end(net, dataset_train=dataset_train, **kwargs)
         error = 100.0 * (1.0 - net.history[-1, "test_acc"])
         net.history.record("test_error", error)
-        print(f"    epoch {len(net.history):3d}  test error {error:6.2f} %  "
+        print(f"    {self.label} epoch {len(net.history):3d}  test error {error:6.2f} %  "
               f"({net.history[-1, 'dur']:.1f} s)", flush=True)
 
 
@@ -161,25 +165,30 @@ def _classifier(name: str, seed: int, epochs: int, data, device: str,
         top_scale=setting["top_scale"], lr_decay_start=setting["lr_decay_start"],
         labeled_statistics="labeled",  # the paper's, whatever the number of labels
         max_epochs=epochs, device=device, random_state=seed, **{**OPTIONS, **(options or {})},
-        callbacks=[("test_error", TestErrorPerEpoch(data.X_test, data.y_test))],
+        callbacks=[("test_error", TestErrorPerEpoch(data.X_test, data.y_test,
+                                                    f"{name} seed {seed}"))],
     )
     return clf, y
 
 
 def _record(name: str, seed: int, epochs: int, clf, data, wall: float, device: str,
             batch_of: int = 1, error: Exception | None = None) -> dict:
-    """The run's record, with the classifier's ``OPTIONS``; a run that failed
-    (``error``, e.g. it diverged) is recorded at chance-level test error, with its error
-    message."""
+    """The run's record, with the classifier's ``OPTIONS``. A run that diverged (its
+    ``error`` a FloatingPointError) did not converge: it is recorded at chance-level test
+    error, with its message. Any other error is the code's, not the training's: the run
+    is recorded as ``failed``, with no test error, left out of the statistics and run
+    again by ``--skip-done``."""
     params = clf.get_params()
     record = {"setting": name, "seed": seed, "epochs": epochs,
               "n_labels": SETTINGS[name]["n_labels"] or len(data.y_train),
               "wall_time_s": wall, **{key: params[key] for key in OPTIONS},
               "batch_of": batch_of,
               "machine": machine_info(device)}
-    if error is not None:
+    if isinstance(error, FloatingPointError):
         chance = 100.0 * (1 - 1 / len(np.unique(data.y_test)))
         return {**record, "test_error": chance, "diverged": repr(error)}
+    if error is not None:
+        return {**record, "test_error": None, "failed": repr(error)}
     return {**record, "test_error": 100.0 * (1.0 - clf.score(data.X_test, data.y_test)),
             "error_per_epoch": clf.history_[:, "test_error"],
             "updates": sum(clf.history_[:, "train_batch_count"])}
@@ -212,7 +221,9 @@ def run_batched(pairs: list, epochs: int, data, device: str,
 
 
 def summarize(runs: list[dict]) -> list[dict]:
-    """One row per (setting, epochs): mean ± std, median, convergence failures."""
+    """One row per (setting, epochs): mean ± std, median, convergence failures (the runs
+    that failed with an error of the code have no result and are left out)."""
+    runs = [r for r in runs if "failed" not in r]
     rows = []
     keys = sorted({(r["setting"], r["epochs"]) for r in runs},
                   key=lambda k: (list(SETTINGS).index(k[0]), k[1]))
@@ -298,46 +309,80 @@ def plot(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def failed_runs(runs: list[dict]) -> str:
+    """A line per run that failed with an error of the code (no result), or nothing."""
+    return "".join(f"\nfailed, no result: {r['setting']} seed {r['seed']} ({r['epochs']} "
+                   f"epochs): {r['failed']}" for r in runs if "failed" in r)
+
+
 def write_results(runs: list[dict], output: Path) -> list[dict]:
     output.mkdir(parents=True, exist_ok=True)
     (output / "reproduce.json").write_text(json.dumps({"runs": runs}, indent=1))
     rows = summarize(runs)
-    (output / "reproduce.md").write_text(markdown_table(rows))
-    plot(rows, output / "reproduce.png")
+    (output / "reproduce.md").write_text(markdown_table(rows) + failed_runs(runs))
+    if rows:
+        plot(rows, output / "reproduce.png")
     return rows
+
+
+def recorded_runs(output: Path) -> list[dict]:
+    """The runs in ``output``'s reproduce.json (none if there is none yet)."""
+    path = output / "reproduce.json"
+    return json.loads(path.read_text())["runs"] if path.exists() else []
+
+
+def _run_key(run: dict) -> tuple:
+    return run["setting"], run["seed"], run["epochs"]
+
+
+def merge_runs(paths: list[Path], output: Path) -> list[dict]:
+    """Add the runs of other reproduce.json files (e.g. a GPU session's) to ``output``'s,
+    a later file's run replacing one of the same (setting, seed, epochs); rewrite the
+    table and plot; return the summary rows."""
+    runs = recorded_runs(output)
+    for path in paths:
+        new = json.loads(Path(path).read_text())["runs"]
+        keys = {_run_key(r) for r in new}
+        runs = [r for r in runs if _run_key(r) not in keys] + new
+    return write_results(runs, output)
 
 
 def run_benchmark(names, seeds, epochs, data_home, device, output: Path,
                   options: dict | None = None, batched: bool = False,
-                  max_models: int | None = None) -> list[dict]:
+                  max_models: int | None = None, skip_done: bool = False) -> list[dict]:
     """Run every (setting, seed), the classifiers with ``options`` (see ``OPTIONS``),
     saving after each run (or, with ``batched``, after each data set's one call of
-    ``fit_batched``); return the summary rows."""
-    path = output / "reproduce.json"
-    rows = []
+    ``fit_batched``); with ``skip_done``, not those ``output`` has a result of (a run
+    that diverged counts, one that failed with an error does not); return the summary
+    rows."""
+    done = {_run_key(r) for r in recorded_runs(output) if "failed" not in r} if skip_done \
+        else set()
+    rows = summarize(recorded_runs(output)) if skip_done else []
     for dataset in dict.fromkeys(SETTINGS[name]["dataset"] for name in names):
+        pairs = [(name, seed) for name in names if SETTINGS[name]["dataset"] == dataset
+                 for seed in seeds if (name, seed, epochs) not in done]
+        if not pairs:
+            continue
         try:
             data = load_data(dataset, data_home)
         except FileNotFoundError as exc:
             print(f"skipping {dataset}: {exc}", file=sys.stderr)
             continue
-        pairs = [(name, seed) for name in names if SETTINGS[name]["dataset"] == dataset
-                 for seed in seeds]
         for group in [pairs] if batched else [[pair] for pair in pairs]:
             print(f"[{time.strftime('%H:%M:%S')}] {len(group)} run(s) of {epochs} epochs on "
                   f"{device}{' (one fit_batched call)' if batched else ''}: {group}", flush=True)
             records = (run_batched(group, epochs, data, device, options, max_models)
                        if batched else [run_one(*group[0], epochs, data, device, options)])
             for record in records:
-                print(f"  -> {record['setting']} seed {record['seed']}: test error "
-                      f"{record['test_error']:.2f} % in {record['wall_time_s']:.0f} s",
-                      flush=True)
+                result = (f"failed: {record['failed']}" if "failed" in record
+                          else f"test error {record['test_error']:.2f} %")
+                print(f"  -> {record['setting']} seed {record['seed']}: {result} in "
+                      f"{record['wall_time_s']:.0f} s", flush=True)
             # Re-read: another process may have added runs to the same file meanwhile.
-            runs = json.loads(path.read_text())["runs"] if path.exists() else []
-            done = {(r["setting"], r["seed"], r["epochs"]) for r in records}
-            runs = [r for r in runs if (r["setting"], r["seed"], r["epochs"]) not in done]
+            new = {_run_key(r) for r in records}
+            runs = [r for r in recorded_runs(output) if _run_key(r) not in new]
             rows = write_results(runs + records, output)
-    print(markdown_table(rows))
+    print(markdown_table(rows) + failed_runs(recorded_runs(output)))
     return rows
 
 
@@ -363,13 +408,22 @@ def main(argv=None) -> int:
     parser.add_argument("--max-models", type=int, default=None,
                         help="with --batched: most models per batch (1: every run its own "
                              "fit; on a GPU those fits run side by side)")
+    parser.add_argument("--skip-done", action="store_true",
+                        help="leave out the (setting, seed, epochs) that OUTPUT/reproduce.json "
+                             "has a result of (a diverged run counts; one that failed with "
+                             "an error is run again)")
     parser.add_argument("--list", action="store_true", help="list the settings and exit")
     parser.add_argument("--summarize", action="store_true",
                         help="only rewrite the table and plot from OUTPUT/reproduce.json")
+    parser.add_argument("--merge", nargs="+", type=Path, metavar="JSON",
+                        help="only add these reproduce.json files' runs to OUTPUT's (a "
+                             "later file's run replaces one of the same setting, seed and "
+                             "epochs) and rewrite the table and plot")
     args = parser.parse_args(argv)
-    if args.summarize:
-        runs = json.loads((args.output / "reproduce.json").read_text())["runs"]
-        print(markdown_table(write_results(runs, args.output)))
+    if args.summarize or args.merge:
+        rows = (merge_runs(args.merge, args.output) if args.merge
+                else write_results(recorded_runs(args.output), args.output))
+        print(markdown_table(rows) + failed_runs(recorded_runs(args.output)))
         return 0
     if args.list:
         for name, setting in SETTINGS.items():
@@ -386,7 +440,8 @@ def main(argv=None) -> int:
         parser.error("these settings have different paper schedules; give --epochs")
     options = {"fp32_precision": args.fp32_precision, "gpu_update": args.gpu_update}
     rows = run_benchmark(names, args.seeds, epochs.pop(), args.data_home, args.device,
-                         args.output, options, args.batched, args.max_models)
+                         args.output, options, args.batched, args.max_models,
+                         args.skip_done)
     return 0 if rows else 2
 
 

@@ -130,3 +130,55 @@ def test_batched_runs_of_several_settings_count_a_failed_run(tmp_path, tiny, mon
     assert [r["n_seeds"] for r in rows] == [1, 1]
     with pytest.raises(SystemExit):
         reproduce.main(["--max-models", "1", "--output", str(tmp_path)])
+
+
+def test_a_run_failed_by_an_error_has_no_result_and_is_run_again(tmp_path, tiny, monkeypatch):
+    """A run stopped by an error of the code (a failed CUDA capture, say), not by
+    divergence, has no result: it is listed, left out of the statistics, and
+    --skip-done runs it again, but none of the runs that have a result."""
+    fitted, real = [], reproduce.fit_batched
+
+    def last_fails(estimators, *args, **kwargs):
+        return [*real(estimators, *args, **kwargs)[:-1], RuntimeError("capture failed")]
+
+    monkeypatch.setattr(reproduce, "fit_batched", last_fails)
+    rows = reproduce.run_benchmark(["full-100"], [0, 1], 1, None, "cpu", tmp_path,
+                                   batched=True)
+    assert [(r["setting"], r["n_seeds"], r["not_converged"]) for r in rows] == [
+        ("full-100", 1, None)]
+    failed = "failed, no result: full-100 seed 1 (1 epochs): RuntimeError('capture failed')"
+    assert failed in (tmp_path / "reproduce.md").read_text()
+
+    monkeypatch.setattr(reproduce, "fit_batched", lambda estimators, *args, **kwargs: (
+        fitted.extend(e.random_state for e in estimators) or real(estimators, *args, **kwargs)))
+    rows = reproduce.run_benchmark(["full-100", "gamma-100"], [0, 1], 1, None, "cpu",
+                                   tmp_path, batched=True, skip_done=True)
+    assert fitted == [1, 0, 1]  # full-100's failed seed 1 again, and both of gamma-100
+    runs = json.loads((tmp_path / "reproduce.json").read_text())["runs"]
+    assert sorted((r["setting"], r["seed"]) for r in runs if "failed" not in r) == [
+        ("full-100", 0), ("full-100", 1), ("gamma-100", 0), ("gamma-100", 1)]
+    assert len(runs) == 4 and "failed" not in (tmp_path / "reproduce.md").read_text()
+    assert [r["n_seeds"] for r in rows] == [2, 2]
+    assert reproduce.main(["--settings", "full-100", "--seeds", "0", "1", "--epochs", "1",
+                           "--batched", "--skip-done", "--output", str(tmp_path)]) == 0
+    assert len(fitted) == 3  # all done: nothing fitted
+
+
+def test_merge_adds_a_files_runs_a_later_run_replacing_the_same_one(tmp_path):
+    """--merge (a GPU session's runs into the committed ones): a run of the same setting,
+    seed and epochs is replaced, the others kept; the table is rewritten."""
+    def runs(*entries):
+        return json.dumps({"runs": [{"setting": s, "seed": seed, "epochs": 150,
+                                     "test_error": error} for s, seed, error in entries]})
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "reproduce.json").write_text(runs(("full-100", 0, 1.0),
+                                                          ("full-100", 1, 1.2)))
+    (tmp_path / "gpu.json").write_text(runs(("full-100", 1, 1.4), ("gamma-100", 0, 3.0)))
+    assert reproduce.main(["--merge", str(tmp_path / "gpu.json"),
+                           "--output", str(tmp_path / "out")]) == 0
+    merged = json.loads((tmp_path / "out" / "reproduce.json").read_text())["runs"]
+    assert sorted((r["setting"], r["seed"], r["test_error"]) for r in merged) == [
+        ("full-100", 0, 1.0), ("full-100", 1, 1.4), ("gamma-100", 0, 3.0)]
+    table = (tmp_path / "out" / "reproduce.md").read_text()
+    assert "| full-100 | 100 | 150 | 2 | 1.20 ± 0.28 | 1.20 | 0 |" in table
