@@ -92,10 +92,13 @@ case "${1:-}" in
         python3 benchmarks/batched.py --device "$DEVICE" --models 1 4 16 --updates 600 \
             --rounds 2 --output "$OUT/batched-cuda" ;;
     batched-compiled)
-        # The batches compiled, in float32 and with TF32; 3 rounds, since the first
-        # holds the compilations (about 20 s per batch size; the median leaves it out).
+        # The batches compiled, in float32 and with TF32 (or the precisions named after
+        # the step); 3 rounds, since the first holds the compilations (about 20 s per
+        # batch size; the median leaves it out).
         on_device
-        for precision in ieee tf32; do
+        precisions=("${@:2}")
+        [ "${#precisions[@]}" -gt 0 ] || precisions=(ieee tf32)
+        for precision in "${precisions[@]}"; do
             python3 benchmarks/batched.py --device "$DEVICE" --gpu-update compiled \
                 --fp32-precision "$precision" --models 1 16 --updates 1000 --rounds 3 \
                 --output "$OUT/batched-cuda-compiled-$precision"
@@ -132,6 +135,7 @@ case "${1:-}" in
         # collect: background queue tests speed "table 0 1 2 3 4 -- full-100 gamma-100"
         shift
         for step in "$@"; do
+            [ -n "$step" ] || continue  # a step left out (see later)
             echo "[$(date +%T)] step: $step"
             status=0
             # shellcheck disable=SC2086  # a step's words are its arguments
@@ -155,14 +159,15 @@ case "${1:-}" in
         tests=$!
         bash "$0" queue "$row100" "$row100 --gpu-update graph"
         wait "$tests" || true
-        # shellcheck disable=SC2046  # later prints a step or nothing
-        bash "$0" queue $(later batched-compiled batched-cuda-compiled-ieee/batched.json) \
+        bash "$0" queue \
+            "$(later "batched-compiled ieee" batched-cuda-compiled-ieee/batched.json)" \
+            "$(later "batched-compiled tf32" batched-cuda-compiled-tf32/batched.json)" \
             "table 0 1 2 3 4 -- full-1000 bottom-1000 gamma-1000 supervised-1000" \
             "table 0 1 2 3 4 -- full-all bottom-all gamma-all supervised-all" \
             "table 0 1 2 3 4 -- full-50 full-40" \
             "table 0 1 2 -- conv-small-gamma-100 conv-small-supervised-100" \
             "table 0 1 2 -- g1-100 g2-100 g3-100 g4-100 amlp-100" \
-            $(later speed speed-cuda/speed.json) ;;
+            "$(later speed speed-cuda/speed.json)" ;;
     collect)
         # Wait up to $2 seconds (default 0) for the background step, then bring back
         # what it has written so far as one archive (the device tool brings back at most
