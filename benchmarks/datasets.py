@@ -15,6 +15,11 @@ RBF ``SVC`` and around ``HistGradientBoostingClassifier``, and an ``MLPClassifie
 labeled rows. Regression: ``LadderRegressor`` with its defaults, its encoder alone, and
 an ``MLPRegressor`` and ``HistGradientBoostingRegressor`` on the labeled rows.
 
+With ``--raw`` the features are left as the data set gives them (no ``MinMaxScaler``:
+every method gets X as a user who does not scale would pass it), and the ladder also
+runs with ``input_scaling=None`` (X as given to the network) beside its default
+(``"auto"``: scaled to [0, 1] inside the estimator where X is far from unit scale).
+
 Writes ``datasets.json``, ``datasets.md`` (mean ± std and median per cell, the best in
 bold, the wall time per method) and ``datasets.png``.
 
@@ -22,6 +27,7 @@ Example::
 
     python benchmarks/datasets.py --seeds 0 1 2 --output benchmarks/results/datasets
     python benchmarks/datasets.py --device cuda --grid --only wine --output wine-gpu
+    python benchmarks/datasets.py --raw --only iris wine --output raw-features
 """
 
 import argparse
@@ -65,6 +71,7 @@ from sklearn_ladder.model_selection import LadderGridSearchCV
 LADDER = "ladder (defaults)"
 LADDER_GRID = "ladder (λ × σ grid, 3-fold CV)"
 ENCODER = "ladder encoder alone"
+LADDER_AS_GIVEN = "ladder (input_scaling=None)"
 
 
 def _mnist_subsample(data_home=None):
@@ -165,11 +172,15 @@ def ladder_grid(ladder, n_features: int) -> LadderGridSearchCV:
     return LadderGridSearchCV(ladder, grid, cv=3)
 
 
-def classifiers(seed: int, n_features: int, device: str = "cpu", grid: bool = False) -> dict:
+def classifiers(seed: int, n_features: int, device: str = "cpu", grid: bool = False,
+                raw: bool = False) -> dict:
     tuned = ({LADDER_GRID: ladder_grid(LadderClassifier(random_state=seed, device=device),
                                        n_features)} if grid else {})
+    as_given = ({LADDER_AS_GIVEN: LadderClassifier(input_scaling=None, random_state=seed,
+                                                   device=device)} if raw else {})
     return {
         LADDER: LadderClassifier(random_state=seed, device=device),
+        **as_given,
         **tuned,
         ENCODER: LadderClassifier(mode="supervised", random_state=seed, device=device),
         "LabelSpreading (kNN)": LabelSpreading(kernel="knn", n_neighbors=7),
@@ -181,11 +192,15 @@ def classifiers(seed: int, n_features: int, device: str = "cpu", grid: bool = Fa
     }
 
 
-def regressors(seed: int, n_features: int, device: str = "cpu", grid: bool = False) -> dict:
+def regressors(seed: int, n_features: int, device: str = "cpu", grid: bool = False,
+               raw: bool = False) -> dict:
     tuned = ({LADDER_GRID: ladder_grid(LadderRegressor(random_state=seed, device=device),
                                        n_features)} if grid else {})
+    as_given = ({LADDER_AS_GIVEN: LadderRegressor(input_scaling=None, random_state=seed,
+                                                  device=device)} if raw else {})
     return {
         LADDER: LadderRegressor(random_state=seed, device=device),
+        **as_given,
         **tuned,
         ENCODER: LadderRegressor(mode="supervised", random_state=seed, device=device),
         "MLP (labeled rows)": MLPRegressor(max_iter=2000, random_state=seed),
@@ -193,7 +208,9 @@ def regressors(seed: int, n_features: int, device: str = "cpu", grid: bool = Fal
     }
 
 
-def _split(X, y, n_labels: int, seed: int, task: str):
+def _split(X, y, n_labels: int, seed: int, task: str, raw: bool = False):
+    """Train and test rows (the training targets with a few labeled), scaled to [0, 1]
+    by the training rows unless ``raw``."""
     stratify = y if task == "classification" else None
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.3, random_state=seed, stratify=stratify)
@@ -203,6 +220,8 @@ def _split(X, y, n_labels: int, seed: int, task: str):
         y_semi = np.full(len(y_train), np.nan)
         keep = np.random.default_rng(seed).choice(len(y_train), n_labels, replace=False)
         y_semi[keep] = y_train[keep]
+    if raw:
+        return X_train, y_semi, X_test, y_test
     scaler = MinMaxScaler().fit(X_train)  # every training row, labeled or not
     return (scaler.transform(X_train).astype(np.float32), y_semi,
             scaler.transform(X_test).astype(np.float32), y_test)
@@ -226,7 +245,8 @@ def run(task: str, datasets: dict, seeds, data_home, only=None, log=None,
         labels=None, methods=None, **options) -> list[dict]:
     """Every (data set, label count, seed, method) run (only the data sets ``only``, label
     counts ``labels`` and methods ``methods`` when given; ``options``, the ladders'
-    ``device`` and ``grid``, go to the method tables); each is also appended to ``log``
+    ``device``, ``grid`` and ``raw`` (features unscaled), go to the method tables and
+    ``raw`` to the split too); each is also appended to ``log``
     (JSON lines) as it ends, so that a stopped run keeps what it measured."""
     runs = []
     make_models = classifiers if task == "classification" else regressors
@@ -241,7 +261,7 @@ def run(task: str, datasets: dict, seeds, data_home, only=None, log=None,
         label_counts = [n for n in label_counts if not labels or n in labels]
         for n_labels, seed in ((n, s) for n in label_counts for s in seeds):
             split = _split(np.asarray(X, dtype=np.float64), np.asarray(y), n_labels, seed,
-                           task)
+                           task, options.get("raw", False))
             for name, model in make_models(seed, split[0].shape[1], **options).items():
                 if methods and name not in methods:
                     continue
@@ -382,6 +402,9 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="cpu", help="the ladders' device")
     parser.add_argument("--grid", action="store_true",
                         help="also the ladder tuned by LadderGridSearchCV (24 fits per run)")
+    parser.add_argument("--raw", action="store_true",
+                        help="features as the data set gives them (no MinMaxScaler), and "
+                             "the ladder with input_scaling=None beside its default")
     parser.add_argument("--labels", nargs="+", type=int, default=None,
                         help="label counts to run (per class, or rows for regression)")
     parser.add_argument("--methods", nargs="+", default=None,
@@ -404,7 +427,8 @@ def main(argv=None) -> int:
     else:
         args.output.mkdir(parents=True, exist_ok=True)
         log = args.output / "datasets-runs.jsonl"
-        options = {"device": args.device, "grid": args.grid, "methods": args.methods}
+        options = {"device": args.device, "grid": args.grid, "raw": args.raw,
+                   "methods": args.methods}
         if args.task in ("classification", "both"):
             runs += run("classification", CLASSIFICATION, args.seeds, args.data_home,
                         args.only, log, args.labels, **options)

@@ -27,6 +27,7 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import _safe_indexing, check_consistent_length, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -65,9 +66,12 @@ AUTO_WIDE_INPUT = 100
 # noise_std="auto": on fewer input features than this, the input's noise σ_0 shrinks as
 # √(n_features / AUTO_FEW_FEATURES) (the reason and the measurements: _noise_std_why).
 AUTO_FEW_FEATURES = 10
-# The root mean square of X outside which fit warns that X is not scaled: inputs in
-# [0, 1] (about 0.3 for MNIST) and standardised ones (1) lie well inside.
-UNIT_SCALE = (0.02, 5.0)
+# X is of the unit scale that σ and λ assume when no feature's root mean square exceeds
+# UNIT_FEATURE_RMS and X's as a whole is at least MIN_INPUT_RMS (or X is all zeros):
+# inputs in [0, 1] (MNIST's pixels: 0.3), in [-1, 1], standardised (1 per feature) and
+# whitened inputs are. input_scaling="auto" scales other inputs to [0, 1].
+UNIT_FEATURE_RMS = 2.0
+MIN_INPUT_RMS = 0.02
 # Sparse input is densified up to this many entries (1 GiB of float32), refused above.
 MAX_DENSE_ENTRIES = 2**28
 # Default λ_0..λ_L per mode, from the paper's 100-label MNIST settings (Table 1); for a
@@ -77,10 +81,12 @@ _MODES = ("full", "gamma", "bottom", "supervised")
 
 
 class InputScaleWarning(UserWarning):
-    """Warned by ``fit`` when X is far from the unit scale that the noise and λ assume.
+    """Warned by ``fit`` with ``input_scaling=None`` when X is far from the unit scale
+    that the noise and λ assume.
 
-    The message names the fix: a ``MinMaxScaler`` or ``StandardScaler`` in a
-    ``Pipeline`` (and a smaller λ_0 with standardised inputs). Silence it with
+    The message names the fix: ``input_scaling="auto"`` (the default), or a
+    ``MinMaxScaler`` or ``StandardScaler`` in a ``Pipeline`` (and a smaller λ_0 with
+    standardised inputs). Silence it with
     ``warnings.filterwarnings("ignore", category=InputScaleWarning)`` when the scale is
     intended.
     """
@@ -173,18 +179,41 @@ def _resolve_device(device) -> str:
     return str(resolved)
 
 
-def _warn_if_unscaled(X: np.ndarray) -> None:
-    """Warn, naming the fix, when X is far from the unit scale that σ and λ assume."""
-    rms = float(np.sqrt(np.mean(np.square(X, dtype=np.float64)))) if X.size else 0.0
-    if UNIT_SCALE[0] <= rms <= UNIT_SCALE[1] or rms == 0:
-        return
+def _feature_mean_squares(X: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """Each column's mean square, summed in float64 a chunk of rows at a time (no float64
+    copy of a large X)."""
+    total = np.zeros(X.shape[1])
+    for start in range(0, len(X), chunk):
+        rows = X[start:start + chunk].astype(np.float64)
+        total += np.einsum("ij,ij->j", rows, rows)
+    return total / max(len(X), 1)
+
+
+def _scale_problem(X: np.ndarray) -> str | None:
+    """What puts X far from the unit scale that σ and λ assume (a phrase for messages),
+    or None when nothing does (see ``UNIT_FEATURE_RMS``, ``MIN_INPUT_RMS``)."""
+    if X.size == 0:
+        return None
+    mean_squares = _feature_mean_squares(X)
+    worst = int(np.argmax(mean_squares))
+    rms = math.sqrt(float(mean_squares.mean()))
+    if math.sqrt(mean_squares[worst]) > UNIT_FEATURE_RMS:
+        return (f"feature {worst} of X has a root mean square of "
+                f"{math.sqrt(mean_squares[worst]):.3g} (X as a whole {rms:.3g})")
+    if 0 < rms < MIN_INPUT_RMS:
+        return f"X has a root mean square of {rms:.3g}"
+    return None
+
+
+def _warn_unscaled(problem: str) -> None:
     warnings.warn(
-        f"X has a root mean square of {rms:.3g}: the ladder's noise (noise_std, σ) and "
-        f"denoising_costs (λ) assume inputs of about unit scale, so it "
-        f"may learn little. Scale X first, in a Pipeline: MinMaxScaler() (inputs in "
-        f"[0, 1], for which the default λ_0 = 1000 is meant) or StandardScaler() with a "
-        f"smaller λ_0 (e.g. denoising_costs=[10, 10, 0.1, ...]).",
-        InputScaleWarning, stacklevel=4,
+        f"{problem}: the ladder's noise (noise_std, σ) and denoising_costs (λ) assume "
+        f"inputs of about unit scale, so it may learn little. Let the ladder scale X "
+        f"(input_scaling='auto', the default, or 'minmax'), or scale it first, in a "
+        f"Pipeline: MinMaxScaler() (inputs in [0, 1], for which the default λ_0 = 1000 is "
+        f"meant) or StandardScaler() with a smaller λ_0 (e.g. denoising_costs=[10, 10, "
+        f"0.1, ...]).",
+        InputScaleWarning, stacklevel=5,
     )
 
 
@@ -207,6 +236,7 @@ def _normalised_weights(weights: np.ndarray | None, labeled: np.ndarray) -> np.n
 SHARED_PARAMETERS = {
     "layers": "auto",
     "input_shape": None,
+    "input_scaling": "auto",
     "mode": "full",
     "denoising_costs": None,
     "noise_std": "auto",
@@ -289,6 +319,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     _parameter_constraints: dict = {
         "layers": ["array-like", StrOptions({"auto", *PRESETS})],
         "input_shape": ["array-like", None],
+        "input_scaling": [StrOptions({"auto", "minmax"}), None],
         "mode": [StrOptions(set(_MODES))],
         "denoising_costs": ["array-like", None],
         "noise_std": [Interval(Real, 0, None, closed="left"), "array-like",
@@ -503,7 +534,8 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
                              "y is None.")
         check_consistent_length(X, y)
-        _warn_if_unscaled(X)
+        self.input_scaler_ = self._fit_input_scaler(X, warm)
+        X = self._scaled(X)
         y_encoded = self._prepare_targets(y)
         if warm and not _same(previous_targets, self._target_signature()):
             raise ValueError(
@@ -511,6 +543,34 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                 "(classes or outputs) changed; set warm_start=False to train anew."
             )
         return X, y_encoded
+
+    def _fit_input_scaler(self, X: np.ndarray, warm: bool) -> MinMaxScaler | None:
+        """The scaler of the inputs (fitted on every training row, labeled or not), or
+        None: ``input_scaling`` resolved; warns when X stays far from unit scale. A
+        continued fit keeps the first fit's (its network's inputs)."""
+        problem = _scale_problem(X)
+        if not warm:
+            scales = self.input_scaling == "minmax" or (self.input_scaling == "auto"
+                                                        and problem is not None)
+            scaler = MinMaxScaler().fit(X) if scales else None
+        else:
+            scaler = self.input_scaler_
+            if self.input_scaling != "auto" and (scaler is None) != (
+                    self.input_scaling is None):
+                raise ValueError(
+                    f"warm_start=True continues training the same network, fitted on "
+                    f"inputs {'as given' if scaler is None else 'scaled to [0, 1]'}, but "
+                    f"input_scaling={self.input_scaling!r} asks otherwise; set "
+                    f"warm_start=False to train anew.")
+        if scaler is None and problem is not None:
+            _warn_unscaled(problem)
+        return scaler
+
+    def _scaled(self, X: np.ndarray) -> np.ndarray:
+        """X as the network takes it (``input_scaler_`` applied), float32."""
+        if self.input_scaler_ is None:
+            return X
+        return self.input_scaler_.transform(X).astype(np.float32, copy=False)
 
     def _check_feature_layer(self, n_layers: int) -> None:
         if self.feature_layer is not None and self.feature_layer > n_layers:
@@ -606,9 +666,10 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                             f"(training score above chance {score:.3g})")
         if problems:
             warnings.warn(
-                f"{type(self).__name__} did not learn: {' and '.join(problems)}. Scale X "
-                f"(e.g. StandardScaler), lower learning_rate or denoising_costs (λ), or "
-                f"train longer (max_iter).", ConvergenceWarning, stacklevel=4,
+                f"{type(self).__name__} did not learn: {' and '.join(problems)}. Lower "
+                f"learning_rate or denoising_costs (λ), train longer (max_iter), or scale "
+                f"X (input_scaling='minmax', or a scaler in a Pipeline).",
+                ConvergenceWarning, stacklevel=4,
             )
 
     def _set_fitted(self, net: LadderNet, costs: np.ndarray, noise: np.ndarray) -> None:
@@ -680,8 +741,8 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     # ------------------------------------------------------------------ predict
     def _validated(self, X) -> np.ndarray:
         check_is_fitted(self)
-        return _densify(validate_data(self, X, dtype=np.float32, accept_sparse=True,
-                                      reset=False))
+        return self._scaled(_densify(validate_data(self, X, dtype=np.float32,
+                                                   accept_sparse=True, reset=False)))
 
     def _outputs(self, X) -> torch.Tensor:
         """The clean encoder's top outputs (logits or regression values), float64."""
@@ -736,14 +797,18 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         Returns
         -------
         ndarray of shape (n_samples, n_features)
-            The reconstruction, float64.
+            The reconstruction, float64, in the units of ``X`` (``input_scaler_``
+            undone).
         """
         X = self._validated(X)
         module = self.net_.module_
         rows = torch.as_tensor(X, device=self.net_.device)
         generator = torch.Generator(device=self.net_.device)
         generator.manual_seed(int(check_random_state(self.random_state).randint(2**31 - 1)))
-        return module.reconstruct(rows, noisy=add_noise, generator=generator).cpu().numpy()
+        result = module.reconstruct(rows, noisy=add_noise, generator=generator).cpu().numpy()
+        # In X's own units, not the network's: undo input_scaler_.
+        return result if self.input_scaler_ is None else self.input_scaler_.inverse_transform(
+            result)
 
     def _score_kept_rows(self, metric, X, y, keep: np.ndarray, sample_weight) -> float:
         """``metric(y, predict(X))`` over the rows in ``keep`` (the labeled ones)."""

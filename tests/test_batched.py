@@ -15,7 +15,7 @@ from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_ladder import LadderClassifier, LadderRegressor, fit_batched
+from sklearn_ladder import InputScaleWarning, LadderClassifier, LadderRegressor, fit_batched
 from sklearn_ladder._batched import batch_groups
 from sklearn_ladder.layers import Conv, Dense, GlobalMeanPool, MaxPool
 from sklearn_ladder.model_selection import (
@@ -94,6 +94,36 @@ def test_models_given_the_same_rows_share_one_copy_of_them(digits_50_labels, mon
     search.fit(X, y)
     assert [len(batch) for batch in seen] == [6]
     assert len({id(rows) for rows in seen[0]}) == 2
+
+
+def test_models_share_rows_scaled_alike(digits_50_labels, monkeypatch):
+    """Unscaled rows (digits as integers 0-16): the estimators that scale them
+    (input_scaling "auto" or "minmax") share one tensor of the scaled rows, the one that
+    takes them as given another; each fits as alone."""
+    from sklearn_ladder import _batched
+
+    seen, train = [], _batched.train_batched
+    monkeypatch.setattr(_batched, "train_batched", lambda nets, datasets, *args: (
+        seen.append([d.X for d in datasets]) or train(nets, datasets, *args)))
+    X, y = digits_50_labels
+    X16 = 16 * X
+    scalings = ["auto", None, "minmax"]
+    models = [LadderClassifier(layers=[20], max_iter=2, input_scaling=scaling,
+                               random_state=0) for scaling in scalings]
+    with pytest.warns(InputScaleWarning):  # the one given X as is
+        fit_batched(models, X16, y)
+    (rows,) = seen
+    assert rows[0] is rows[2] and rows[0] is not rows[1]
+    np.testing.assert_allclose(rows[0].numpy(), models[0].input_scaler_.transform(X16))
+    np.testing.assert_array_equal(rows[1].numpy(), X16)
+    for scaling, model in zip(scalings, models):
+        alone = LadderClassifier(layers=[20], max_iter=2, input_scaling=scaling,
+                                 random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InputScaleWarning)
+            alone.fit(X16, y)
+        np.testing.assert_allclose(model.predict_proba(X16), alone.predict_proba(X16),
+                                   atol=1e-5)
 
 
 def test_regressors_and_early_stopping_in_a_batch():

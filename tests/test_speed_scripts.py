@@ -53,10 +53,12 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
     from sklearn.base import clone
     from sklearn.semi_supervised import LabelSpreading
 
-    def fast(seed, n_features, device, grid):
+    def fast(seed, n_features, device, grid, raw):
         ladder = LadderClassifier([8], max_iter=20, random_state=seed, device=device)
         tuned = {datasets.LADDER_GRID: datasets.ladder_grid(clone(ladder), n_features)}
-        return {datasets.LADDER: ladder, **(tuned if grid else {}),
+        as_given = {datasets.LADDER_AS_GIVEN: clone(ladder).set_params(input_scaling=None)}
+        return {datasets.LADDER: ladder, **(as_given if raw else {}),
+                **(tuned if grid else {}),
                 datasets.ENCODER: LadderClassifier([8], max_iter=20, mode="supervised",
                                                    random_state=seed),
                 "LabelSpreading (kNN)": LabelSpreading(kernel="knn", n_neighbors=7)}
@@ -77,6 +79,16 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
     grid_runs = json.loads((tuned / "datasets.json").read_text())["runs"]
     assert [r["method"] for r in grid_runs] == [datasets.LADDER, datasets.LADDER_GRID,
                                                 datasets.ENCODER, "LabelSpreading (kNN)"]
+    raw = tmp_path / "raw"  # features as wine gives them, to every method
+    assert datasets.main(["--task", "classification", "--only", "wine", "--seeds", "0",
+                          "--labels", "3", "--raw", "--output", str(raw)]) == 0
+    raw_runs = json.loads((raw / "datasets.json").read_text())["runs"]
+    assert [r["method"] for r in raw_runs] == [datasets.LADDER, datasets.LADDER_AS_GIVEN,
+                                               datasets.ENCODER, "LabelSpreading (kNN)"]
+    X, y = datasets.CLASSIFICATION["wine"][0](None)
+    for unscaled in (True, False):
+        X_train, _, X_test, _ = datasets._split(X, y, 3, 0, "classification", unscaled)
+        assert (X_train.max() > 100) == unscaled and (X_test.max() > 100) == unscaled
     cells = json.loads((out / "datasets.json").read_text())["cells"]
     assert [(c["dataset"], c["labels"]) for c in cells] == [("wine", 3), ("wine", 10)]
     # The ladder alone again, with another seed's scores standing in for a changed default:

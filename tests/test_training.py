@@ -177,7 +177,7 @@ def test_verbose_colours_only_a_terminal(digits, tty, monkeypatch, capsys):
 
 def test_divergence_stops_with_a_clear_error(digits_semi):
     X, y, _, _ = digits_semi
-    clf = LadderClassifier([20], max_epochs=3, learning_rate=1e8,
+    clf = LadderClassifier([20], max_epochs=3, learning_rate=1e8, input_scaling=None,
                            denoising_costs=[1e30, 1e30, 1e30], random_state=0)
     with pytest.raises(FloatingPointError, match=r"diverged in epoch 1: the .* cost"):
         clf.fit(X * 1e20, y)
@@ -197,7 +197,8 @@ def test_divergence_stops_at_the_first_bad_update_on_cpu(digits_semi):
     counter = CountUpdates()
     X, y, _, _ = digits_semi
     clf = LadderClassifier([20], max_epochs=3, learning_rate=1e8, random_state=0,
-                           denoising_costs=[1e30, 1e30, 1e30], callbacks=[counter])
+                           input_scaling=None, denoising_costs=[1e30, 1e30, 1e30],
+                           callbacks=[counter])
     with pytest.raises(FloatingPointError):
         clf.fit(X * 1e20, y)
     assert counter.n == 0  # stopped inside the first update's callbacks, before ours ran
