@@ -164,6 +164,7 @@ def _classifier(name: str, seed: int, epochs: int, data, device: str,
         combinator=setting["combinator"], activation=setting["activation"],
         top_scale=setting["top_scale"], lr_decay_start=setting["lr_decay_start"],
         labeled_statistics="labeled",  # the paper's, whatever the number of labels
+        input_scaling=None,  # the paper's inputs as given ("auto" would leave them too)
         max_epochs=epochs, device=device, random_state=seed, **{**OPTIONS, **(options or {})},
         callbacks=[("test_error", TestErrorPerEpoch(data.X_test, data.y_test,
                                                     f"{name} seed {seed}"))],
