@@ -44,6 +44,7 @@ cd "$(dirname "$0")/.."
 BG=/tmp/ladder-background  # a background step's output and log, on the device
 DEVICE="${LADDER_DEVICE:-cuda}"
 TABLES=benchmarks/results/paper-schedule-cuda  # every GPU session's runs of the tables
+
 prepare() {
     local exclude
     exclude="$(git rev-parse --git-dir)/info/exclude"
@@ -109,7 +110,8 @@ case "${1:-}" in
         seeds=()
         while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do seeds+=("$1"); shift; done
         shift
-        # Start from every earlier session's runs, and add to them (--skip-done).
+        # Start from every earlier session's runs, and add to them (--skip-done); a dry
+        # run on the CPU starts empty, so that unpack never merges CPU runs into $TABLES.
         if [ ! -e "$OUT/paper-schedule-cuda/reproduce.json" ] && [ "$DEVICE" != cpu ]; then
             mkdir -p "$OUT/paper-schedule-cuda"
             cp "$TABLES/reproduce.json" "$OUT/paper-schedule-cuda/" 2> /dev/null || true
@@ -149,8 +151,8 @@ case "${1:-}" in
         # code; a row whose compiled batch failed is retried as graphed batches), then
         # the 16-model batch against one (compiled, float32 and TF32; alone on the GPU,
         # since it is a timing), the 1000- and all-label rows, the 50- and 40-label rows,
-        # Conv-Small (Table 2), Table 5 and the speed table. About 12 minutes of a
-        # 15-minute session reach the 100-label row and the batch's timing; the
+        # Conv-Small (Table 2), Table 5 and the speed table. How far a 15-minute session
+        # gets is not measured yet (the batched compiled path has not run on a GPU); the
         # tables skip what earlier sessions ran, and the timings are left out once
         # benchmarks/results has them from a GPU.
         on_device

@@ -356,9 +356,9 @@ def run_benchmark(names, seeds, epochs, data_home, device, output: Path,
     ``fit_batched``); with ``skip_done``, not those ``output`` has a result of (a run
     that diverged counts, one that failed with an error does not); return the summary
     rows."""
-    done = {_run_key(r) for r in recorded_runs(output) if "failed" not in r} if skip_done \
-        else set()
-    rows = summarize(recorded_runs(output)) if skip_done else []
+    earlier = recorded_runs(output) if skip_done else []
+    done = {_run_key(r) for r in earlier if "failed" not in r}
+    rows = summarize(earlier)
     for dataset in dict.fromkeys(SETTINGS[name]["dataset"] for name in names):
         pairs = [(name, seed) for name in names if SETTINGS[name]["dataset"] == dataset
                  for seed in seeds if (name, seed, epochs) not in done]

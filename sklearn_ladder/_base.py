@@ -548,11 +548,8 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         """The scaler of the inputs (fitted on every training row, labeled or not), or
         None: ``input_scaling`` resolved; warns when X stays far from unit scale. A
         continued fit keeps the first fit's (its network's inputs)."""
-        problem = _scale_problem(X)
         if not warm:
-            scales = self.input_scaling == "minmax" or (self.input_scaling == "auto"
-                                                        and problem is not None)
-            scaler = MinMaxScaler().fit(X) if scales else None
+            scaler = MinMaxScaler().fit(X) if self.input_scaling == "minmax" else None
         else:
             scaler = self.input_scaler_
             if self.input_scaling != "auto" and (scaler is None) != (
@@ -562,7 +559,10 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                     f"inputs {'as given' if scaler is None else 'scaled to [0, 1]'}, but "
                     f"input_scaling={self.input_scaling!r} asks otherwise; set "
                     f"warm_start=False to train anew.")
-        if scaler is None and problem is not None:
+        # Only X the network would take as given is looked at (a pass over every row).
+        if scaler is None and (problem := _scale_problem(X)) is not None:
+            if self.input_scaling == "auto" and not warm:
+                return MinMaxScaler().fit(X)
             _warn_unscaled(problem)
         return scaler
 
