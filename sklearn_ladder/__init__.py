@@ -12,9 +12,9 @@ write your own), :mod:`sklearn_ladder.datasets` (MNIST and CIFAR-10 loaders, lab
 search that ignore -1 rows). :func:`fit_batched` fits many ladders as batches of models.
 """
 
-from ._base import InputScaleWarning
 from ._batched import fit_batched
 from ._classifier import LadderClassifier
+from ._input_scaling import InputScaleWarning
 from ._regressor import LadderRegressor
 
 __all__ = ["InputScaleWarning", "LadderClassifier", "LadderRegressor", "fit_batched"]

@@ -27,13 +27,19 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import _safe_indexing, check_consistent_length, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 
 from ._graph import GPU_UPDATES, resolve_gpu_update
+from ._input_scaling import (
+    InputScaler,
+    InputScaleWarning,
+    fit_input_scaler,
+    scale_problem,
+    warn_as_given,
+)
 from ._training import (
     HeldOutScore,
     LadderNet,
@@ -66,30 +72,12 @@ AUTO_WIDE_INPUT = 100
 # noise_std="auto": on fewer input features than this, the input's noise σ_0 shrinks as
 # √(n_features / AUTO_FEW_FEATURES) (the reason and the measurements: _noise_std_why).
 AUTO_FEW_FEATURES = 10
-# X is of the unit scale that σ and λ assume when no feature's root mean square exceeds
-# UNIT_FEATURE_RMS and X's as a whole is at least MIN_INPUT_RMS (or X is all zeros):
-# inputs in [0, 1] (MNIST's pixels: 0.3), in [-1, 1], standardised (1 per feature) and
-# whitened inputs are. input_scaling="auto" scales other inputs to [0, 1].
-UNIT_FEATURE_RMS = 2.0
-MIN_INPUT_RMS = 0.02
 # Sparse input is densified up to this many entries (1 GiB of float32), refused above.
 MAX_DENSE_ENTRIES = 2**28
 # Default λ_0..λ_L per mode, from the paper's 100-label MNIST settings (Table 1); for a
 # network of another depth the same pattern is stretched: full is λ_0, λ_1, then the
 # hidden value everywhere above.
 _MODES = ("full", "gamma", "bottom", "supervised")
-
-
-class InputScaleWarning(UserWarning):
-    """Warned by ``fit`` with ``input_scaling=None`` when X is far from the unit scale
-    that the noise and λ assume.
-
-    The message names the fix: ``input_scaling="auto"`` (the default), or a
-    ``MinMaxScaler`` or ``StandardScaler`` in a ``Pipeline`` (and a smaller λ_0 with
-    standardised inputs). Silence it with
-    ``warnings.filterwarnings("ignore", category=InputScaleWarning)`` when the scale is
-    intended.
-    """
 
 
 def _default_denoising_costs(mode: str, n_layers: int) -> list[float]:
@@ -177,44 +165,6 @@ def _resolve_device(device) -> str:
         raise ValueError(f"device={device!r}, but torch sees {torch.cuda.device_count()} "
                          "CUDA device(s).")
     return str(resolved)
-
-
-def _feature_mean_squares(X: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    """Each column's mean square, summed in float64 a chunk of rows at a time (no float64
-    copy of a large X)."""
-    total = np.zeros(X.shape[1])
-    for start in range(0, len(X), chunk):
-        rows = X[start:start + chunk].astype(np.float64)
-        total += np.einsum("ij,ij->j", rows, rows)
-    return total / max(len(X), 1)
-
-
-def _scale_problem(X: np.ndarray) -> str | None:
-    """What puts X far from the unit scale that σ and λ assume (a phrase for messages),
-    or None when nothing does (see ``UNIT_FEATURE_RMS``, ``MIN_INPUT_RMS``)."""
-    if X.size == 0:
-        return None
-    mean_squares = _feature_mean_squares(X)
-    worst = int(np.argmax(mean_squares))
-    rms = math.sqrt(float(mean_squares.mean()))
-    if math.sqrt(mean_squares[worst]) > UNIT_FEATURE_RMS:
-        return (f"feature {worst} of X has a root mean square of "
-                f"{math.sqrt(mean_squares[worst]):.3g} (X as a whole {rms:.3g})")
-    if 0 < rms < MIN_INPUT_RMS:
-        return f"X has a root mean square of {rms:.3g}"
-    return None
-
-
-def _warn_unscaled(problem: str) -> None:
-    warnings.warn(
-        f"{problem}: the ladder's noise (noise_std, σ) and denoising_costs (λ) assume "
-        f"inputs of about unit scale, so it may learn little. Let the ladder scale X "
-        f"(input_scaling='auto', the default, or 'minmax'), or scale it first, in a "
-        f"Pipeline: MinMaxScaler() (inputs in [0, 1], for which the default λ_0 = 1000 is "
-        f"meant) or StandardScaler() with a smaller λ_0 (e.g. denoising_costs=[10, 10, "
-        f"0.1, ...]).",
-        InputScaleWarning, stacklevel=5,
-    )
 
 
 def _normalised_weights(weights: np.ndarray | None, labeled: np.ndarray) -> np.ndarray | None:
@@ -319,7 +269,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     _parameter_constraints: dict = {
         "layers": ["array-like", StrOptions({"auto", *PRESETS})],
         "input_shape": ["array-like", None],
-        "input_scaling": [StrOptions({"auto", "minmax"}), None],
+        "input_scaling": [StrOptions({"auto", "minmax", "quantile"}), None],
         "mode": [StrOptions(set(_MODES))],
         "denoising_costs": ["array-like", None],
         "noise_std": [Interval(Real, 0, None, closed="left"), "array-like",
@@ -544,27 +494,31 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             )
         return X, y_encoded
 
-    def _fit_input_scaler(self, X: np.ndarray, warm: bool) -> MinMaxScaler | None:
+    def _fit_input_scaler(self, X: np.ndarray, warm: bool) -> InputScaler | None:
         """The scaler of the inputs (fitted on every training row, labeled or not), or
-        None: ``input_scaling`` resolved; warns when X stays far from unit scale. A
-        continued fit keeps the first fit's (its network's inputs)."""
-        if not warm:
-            scaler = MinMaxScaler().fit(X) if self.input_scaling == "minmax" else None
-        else:
-            scaler = self.input_scaler_
-            if self.input_scaling != "auto" and (scaler is None) != (
-                    self.input_scaling is None):
-                raise ValueError(
-                    f"warm_start=True continues training the same network, fitted on "
-                    f"inputs {'as given' if scaler is None else 'scaled to [0, 1]'}, but "
-                    f"input_scaling={self.input_scaling!r} asks otherwise; set "
-                    f"warm_start=False to train anew.")
-        # Only X the network would take as given is looked at (a pass over every row).
-        if scaler is None and (problem := _scale_problem(X)) is not None:
-            if self.input_scaling == "auto" and not warm:
-                return MinMaxScaler().fit(X)
-            _warn_unscaled(problem)
+        None: ``input_scaling`` resolved; warns when X stays far from unit scale or far
+        tailed. A continued fit keeps the first fit's (its network's inputs)."""
+        if warm:
+            return self._kept_input_scaler(X)
+        return fit_input_scaler(X, self.input_scaling, self._judges_tails(), stacklevel=4)
+
+    def _kept_input_scaler(self, X: np.ndarray) -> InputScaler | None:
+        scaler = self.input_scaler_
+        kept = None if scaler is None else scaler.kind()
+        if self.input_scaling not in ("auto", kept):
+            raise ValueError(
+                f"warm_start=True continues training the same network, fitted on inputs "
+                f"{'as given' if kept is None else 'mapped as ' + repr(kept) + ' maps'}, "
+                f"but input_scaling={self.input_scaling!r} asks otherwise; set "
+                f"warm_start=False to train anew.")
+        if scaler is None:
+            warn_as_given(X, scale_problem(X), self._judges_tails(), stacklevel=5)
         return scaler
+
+    def _judges_tails(self) -> bool:
+        """Whether the features' tails count: in a table, not in images (input_shape),
+        whose pixels share one scale and a per-pixel map would distort."""
+        return self.input_shape is None
 
     def _scaled(self, X: np.ndarray) -> np.ndarray:
         """X as the network takes it (``input_scaler_`` applied), float32."""

@@ -453,11 +453,10 @@ def _per_estimator(value, n: int, name: str, ndim: int, none: bool = False) -> l
 
 
 def _plan_all(estimators, X, y, sample_weight) -> list:
-    """Each estimator's plan; those given the same X object (and device, and scaled for
-    the network or not) share one tensor of its rows (validation converts X, and an
-    ``input_scaler_`` fitted on it scales it, the same way for every estimator), so that
-    a batch holds one copy of the rows per distinct X on the device, not one per
-    model."""
+    """Each estimator's plan; those given the same X object (and device, and the same
+    fitted ``input_scaler_`` or none) share one tensor of its rows (validation converts
+    X the same way for every estimator), so that a batch holds one copy of the rows per
+    distinct X on the device, not one per model."""
     n = len(estimators)
     plans, rows = [], {}
     for estimator, X_k, y_k, w_k in zip(
@@ -465,8 +464,9 @@ def _plan_all(estimators, X, y, sample_weight) -> list:
             _per_estimator(sample_weight, n, "sample_weight", 1, none=True)):
         plan = estimator._plan_fit(X_k, y_k, w_k)
         # The X_k outlive this loop, so an id names one array here.
-        scaled = estimator.input_scaler_ is not None
-        plan.data.X = rows.setdefault((id(X_k), plan.data.X.device, scaled), plan.data.X)
+        scaler = estimator.input_scaler_
+        scaling = None if scaler is None else scaler.fitted_key()
+        plan.data.X = rows.setdefault((id(X_k), plan.data.X.device, scaling), plan.data.X)
         plans.append(plan)
     return plans
 

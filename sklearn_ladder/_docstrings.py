@@ -7,7 +7,8 @@ them.
 
 import textwrap
 
-from ._base import AUTO_FEW_FEATURES, AUTO_WIDE_INPUT, MIN_INPUT_RMS, UNIT_FEATURE_RMS
+from ._base import AUTO_FEW_FEATURES, AUTO_WIDE_INPUT
+from ._input_scaling import FAR_TAIL, MIN_INPUT_RMS, UNIT_FEATURE_RMS
 
 __all__ = ["ATTRIBUTES_DOC", "PARAMETERS_DOC", "fill_docstring"]
 
@@ -34,17 +35,25 @@ PARAMETERS_DOC = """    Parameters
         ``channels * height * width`` values, channel after channel, each row-major (as
         ``images.reshape(n, -1)`` gives for an ``(n, channels, height, width)`` array).
         ``None`` for flat feature vectors.
-    input_scaling : {"auto", "minmax"} or None, default="auto"
-        How ``fit`` scales ``X`` for the network, which ``predict``, ``transform`` and
-        ``reconstruct`` then apply too (``input_scaler_``). The noise σ and the weights λ
-        assume inputs of about unit scale (the paper's pixels in [0, 1]). ``"minmax"``:
-        every feature mapped to [0, 1] by its minimum and maximum over the training
-        rows, labeled and unlabeled (a ``MinMaxScaler`` inside the estimator).
-        ``"auto"``: ``"minmax"`` where ``X`` is far from unit scale, i.e. some feature
-        has a root mean square above %(unit_feature_rms)s or ``X`` as a whole one below
-        %(min_input_rms)s, else ``X`` as given: inputs already in [0, 1] or [-1, 1],
-        standardised or whitened are left as they are. ``None``: ``X`` as given, with an
-        ``InputScaleWarning`` where it is far from unit scale.
+    input_scaling : {"auto", "minmax", "quantile"} or None, default="auto"
+        How ``fit`` maps ``X`` to the network's inputs, which ``predict``, ``transform``
+        and ``reconstruct`` then apply too (``input_scaler_``, fitted on every training
+        row, labeled and unlabeled). The noise σ and the weights λ assume inputs of about
+        unit scale whose values spread over it (the paper's pixels in [0, 1]).
+        ``"minmax"``: every feature mapped to [0, 1] by its minimum and maximum.
+        ``"quantile"``: every feature mapped to [0, 1] by its empirical distribution
+        function (the fraction of training values below a value; monotone).
+        ``"auto"``: in a table (``input_shape=None``), a feature whose tail reaches
+        more than %(far_tail)s times the width of its middle 90 % of values beyond that
+        middle (skewed amounts, counts, a mistyped value; judged above a floor shared by
+        5 % of the rows or more, such as zeros) by its distribution function, which
+        spreads its bulk over [0, 1] where a min-max map would squeeze it into a sliver;
+        the other features (every pixel of images) by their minimum and maximum where
+        ``X`` is far from unit scale, i.e. some feature has a root mean square above
+        %(unit_feature_rms)s or ``X`` as a whole one below %(min_input_rms)s, else as
+        given: inputs already in [0, 1] or [-1, 1], standardised or whitened are left as
+        they are. ``None``: ``X`` as given, with an ``InputScaleWarning`` where it is far
+        from unit scale or far tailed.
 %(input_scaling_why)s
     mode : {"full", "gamma", "bottom", "supervised"}, default="full"
         Which layers get a denoising cost: every layer (the full ladder), the top layer
@@ -193,9 +202,13 @@ ATTRIBUTES_DOC = """    n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame with string column names.
-    input_scaler_ : sklearn.preprocessing.MinMaxScaler or None
-        The scaling of the inputs (``input_scaling`` resolved), fitted on the training
-        rows; None when the network takes ``X`` as given.
+    input_scaler_ : transformer or None
+        The map of the inputs (``input_scaling`` resolved), fitted on the training rows,
+        with ``transform`` and ``inverse_transform``: its ``minmax_`` (a
+        ``MinMaxScaler``, or None where the features are taken as given) maps every
+        feature but those in ``quantile_features_``, which its ``quantile_`` (a
+        ``QuantileTransformer``, or None) maps. None when the network takes ``X`` as
+        given.
     layers_ : list of layer specifications
         Every layer above the input as built (``layers`` with "auto" or a preset name
         resolved), the output layer included, e.g. ``[Dense(500), Dense(250),
@@ -250,7 +263,12 @@ INPUT_SCALING_WHY = (
     "with its inputs scaled (the fits of a MinMaxScaler in a Pipeline, but for one test "
     "row in 2 of 12 runs); LabelSpreading on the same raw inputs 43, 7.4, 6.3 and 25 %. "
     "X's root mean square alone misses raw iris (4.0 overall, 5.9 its largest "
-    "feature's).")
+    "feature's). On three held-out tables with far tails (log-normal amounts, counts, "
+    "one entry in a hundred mistyped a thousandfold; 5 labels per class, seeds 0-2) "
+    "min-max scaling left the ladder at 56.5, 65.3 and 65.1 % test error, and mapping "
+    "the far-tailed features by their distribution at 18.9, 41.2 and 28.8 % "
+    "(LabelSpreading 41.0, 62.3 and 30.8 %); on breast cancer, whose six far tails are "
+    "moderate, the mapping cost 1.4 points (8.0 against 6.6 %).")
 
 
 def fill_docstring(cls):
@@ -268,6 +286,7 @@ def fill_docstring(cls):
     parameters = (PARAMETERS_DOC.replace("%(few_features_costs)s\n", costs)
                   .replace("%(unit_feature_rms)s", f"{UNIT_FEATURE_RMS:g}")
                   .replace("%(min_input_rms)s", f"{MIN_INPUT_RMS:g}")
+                  .replace("%(far_tail)s", f"{FAR_TAIL:g}")
                   .replace("%(input_scaling_why)s\n", paragraph(INPUT_SCALING_WHY))
                   .replace("%(wide)s", str(AUTO_WIDE_INPUT))
                   .replace("%(auto_layers_why)s\n", paragraph(AUTO_LAYERS_WHY))

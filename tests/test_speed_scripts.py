@@ -56,7 +56,8 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
     def fast(seed, n_features, device, grid, raw):
         ladder = LadderClassifier([8], max_iter=20, random_state=seed, device=device)
         tuned = {datasets.LADDER_GRID: datasets.ladder_grid(clone(ladder), n_features)}
-        as_given = {datasets.LADDER_AS_GIVEN: clone(ladder).set_params(input_scaling=None)}
+        as_given = {name: clone(ladder).set_params(input_scaling=scaling)
+                    for name, scaling in datasets.SCALINGS.items()}
         return {datasets.LADDER: ladder, **(as_given if raw else {}),
                 **(tuned if grid else {}),
                 datasets.ENCODER: LadderClassifier([8], max_iter=20, mode="supervised",
@@ -83,7 +84,7 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
     assert datasets.main(["--task", "classification", "--only", "wine", "--seeds", "0",
                           "--labels", "3", "--raw", "--output", str(raw)]) == 0
     raw_runs = json.loads((raw / "datasets.json").read_text())["runs"]
-    assert [r["method"] for r in raw_runs] == [datasets.LADDER, datasets.LADDER_AS_GIVEN,
+    assert [r["method"] for r in raw_runs] == [datasets.LADDER, *datasets.SCALINGS,
                                                datasets.ENCODER, "LabelSpreading (kNN)"]
     X, y = datasets.CLASSIFICATION["wine"][0](None)
     for unscaled in (True, False):

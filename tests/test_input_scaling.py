@@ -1,0 +1,243 @@
+"""The network's inputs (input_scaling): the scale and tail checks, the scaler a fit keeps,
+and the warnings for inputs taken as given."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.preprocessing import QuantileTransformer
+
+from sklearn_ladder import InputScaleWarning, LadderClassifier, LadderRegressor
+from sklearn_ladder._input_scaling import FAR_TAIL, InputScaler, tail_ratios
+from sklearn_ladder.layers import Conv, GlobalMeanPool
+
+
+@pytest.mark.parametrize("factor", [16.0, 16e6, 1e-3])
+def test_unscaled_inputs_kept_as_given_warn_and_name_the_fix(digits_semi, factor):
+    X, y, _, _ = digits_semi  # in [0, 1]: digits / 16
+    with pytest.warns(InputScaleWarning,
+                      match=r"input_scaling='auto'.*MinMaxScaler\(\).*StandardScaler\(\)"):
+        LadderClassifier([20], input_scaling=None, max_epochs=1, random_state=0).fit(
+            X * factor, y)
+
+
+def test_one_feature_far_from_unit_scale_is_enough_to_warn(digits_semi):
+    """As raw iris (its largest feature's root mean square 5.9, X's as a whole 4.0):
+    X's root mean square alone would not tell."""
+    X, y, _, _ = digits_semi
+    X = X.copy()
+    X[:, 10] = 3 + 6 * X[:, 10]
+    with pytest.warns(InputScaleWarning, match="feature 10 of X has a root mean square"):
+        LadderClassifier([20], input_scaling=None, max_epochs=1, random_state=0).fit(X, y)
+
+
+def test_scaled_inputs_do_not_warn_and_are_taken_as_given(digits_semi):
+    """Inputs in [0, 1] and standardised ones are of unit scale: "auto" leaves them as
+    they are (the paper's pixels stay the paper's), so the fit is input_scaling=None's."""
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, _, _ = digits_semi
+    for rows in (X, StandardScaler().fit_transform(X)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", InputScaleWarning)
+            auto = LadderClassifier([20], max_epochs=1, random_state=0).fit(rows, y)
+        given = LadderClassifier([20], input_scaling=None, max_epochs=1,
+                                 random_state=0).fit(rows, y)
+        assert auto.input_scaler_ is None
+        np.testing.assert_array_equal(auto.predict_proba(rows), given.predict_proba(rows))
+
+
+@pytest.mark.parametrize("scale, offset", [(16.0, 0.0), (16e6, 0.0), (1e-3, 0.0),
+                                           (6.0, 3.0)])
+def test_auto_scaling_fits_as_a_minmax_pipeline(digits_semi, scale, offset):
+    """Inputs far from unit scale (digits as integers 0-16, ×1e6, ×1e-6, shifted to
+    [3, 9]) are scaled to [0, 1] inside the estimator: the same fit, predictions and
+    features as MinMaxScaler() in a Pipeline, and the reconstruction in X's units."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
+    X, y, X_test, _ = digits_semi
+    X, X_test = offset + scale * X, offset + scale * X_test
+    params = dict(layers=[20], max_epochs=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputScaleWarning)
+        auto = LadderClassifier(**params).fit(X, y)
+    pipeline = make_pipeline(MinMaxScaler(), LadderClassifier(input_scaling=None, **params))
+    pipeline.fit(X, y)
+    scaler, ladder = pipeline[0], pipeline[-1]
+    assert auto.input_scaler_.quantile_features_.size == 0
+    np.testing.assert_allclose(auto.input_scaler_.minmax_.data_range_, scaler.data_range_)
+    np.testing.assert_allclose(auto.predict_proba(X_test), pipeline.predict_proba(X_test),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(auto.transform(X_test), ladder.transform(
+        scaler.transform(X_test)), rtol=1e-5, atol=1e-6)
+    expected = scaler.inverse_transform(ladder.reconstruct(scaler.transform(X_test)))
+    np.testing.assert_allclose(auto.reconstruct(X_test), expected, rtol=1e-4,
+                               atol=1e-5 * scale)
+
+
+def test_the_regressor_scales_raw_inputs_as_a_minmax_pipeline():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
+    rng = np.random.default_rng(0)
+    # e.g. measurements in grams; float32, as the estimator scales them: the pipeline's
+    # scaler then rounds as the estimator's does (float64 rows differ by a rounding)
+    X = rng.uniform(0, 500, (300, 5)).astype(np.float32)
+    y = np.sin(X[:, 0] / 100) + X[:, 1] / 500
+    y[60:] = np.nan
+    params = dict(layers=[16], max_epochs=3, random_state=0)
+    auto = LadderRegressor(**params).fit(X, y)
+    pipeline = make_pipeline(MinMaxScaler(), LadderRegressor(input_scaling=None, **params))
+    np.testing.assert_allclose(auto.predict(X), pipeline.fit(X, y).predict(X), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_minmax_scales_inputs_of_unit_scale_too(digits_semi):
+    X, y, _, _ = digits_semi
+    fit = LadderClassifier([20], input_scaling="minmax", max_epochs=1, random_state=0)
+    fit.fit(0.5 * X, y)
+    np.testing.assert_allclose(fit.input_scaler_.minmax_.data_max_, X.max(0) * 0.5)
+
+
+def test_a_continued_fit_keeps_the_first_fits_scaling(digits_semi):
+    X, y, _, _ = digits_semi
+    clf = LadderClassifier([20], max_epochs=1, warm_start=True, random_state=0)
+    clf.fit(16 * X, y)
+    scaler = clf.input_scaler_
+    clf.fit(32 * X, y)  # as a user's next batch of rows: the network's inputs stay put
+    assert clf.input_scaler_ is scaler and clf.n_iter_ == 2
+    # "auto" on X in [0, 1]: as given; "minmax", "quantile": mapped
+    for first, changed in (("minmax", None), ("auto", "minmax"), ("minmax", "quantile")):
+        fitted = LadderClassifier([20], max_epochs=1, warm_start=True, random_state=0,
+                                  input_scaling=first)
+        fitted.fit(X, y)
+        before = fitted.predict_proba(X)
+        with pytest.raises(ValueError, match=r"input_scaling=.* asks otherwise"):
+            fitted.set_params(input_scaling=changed).fit(X, y)
+        np.testing.assert_array_equal(fitted.predict_proba(X), before)
+
+
+def _log_normal(rng, n):
+    return np.exp(rng.normal(0.0, 1.0, n))
+
+
+def test_tails_of_bounded_gaussian_floored_and_binary_features_are_near():
+    """Features a min-max map serves: Gaussian (about 1 even on 50,000 rows), uniform,
+    pixels with a floor of black (70 % zeros, the rest spread over (0, 1]), binary and
+    constant ones; none is far."""
+    rng = np.random.default_rng(0)
+    n = 50_000
+    pixels = np.where(rng.random(n) < 0.7, 0.0, rng.uniform(0.01, 1, n))
+    X = np.column_stack([rng.normal(size=n), rng.uniform(size=n), pixels,
+                         rng.integers(0, 2, n), np.full(n, 3.0)]).astype(np.float32)
+    ratios = tail_ratios(X)
+    assert ratios[0] < 1.2 and ratios[1] < 0.1 and ratios[2] < 0.1
+    np.testing.assert_array_equal(ratios[3:], 0.0)
+    assert ratios.max() < FAR_TAIL
+
+
+def test_tails_of_amounts_counts_and_mistyped_values_are_far():
+    """Log-normal amounts, counts with a floor of zeros and a log-normal rest, Gaussian
+    values with one mistyped a thousandfold, high or low (a single low value is not a
+    floor)."""
+    rng = np.random.default_rng(1)
+    n = 2000
+    counts = np.where(rng.random(n) < 0.4, 0.0, np.round(10 * _log_normal(rng, n)))
+    high, low = rng.normal(size=n), rng.normal(size=n)
+    high[7] = 1000.0
+    low[11] = -1000.0
+    ratios = tail_ratios(np.column_stack([_log_normal(rng, n), counts, high, low]))
+    assert np.all(ratios > FAR_TAIL), ratios
+
+
+def _digits_with_amount(X, rng):
+    """X with feature 20 replaced by log-normal amounts."""
+    X = X.copy()
+    X[:, 20] = 40 * _log_normal(rng, len(X))
+    return X
+
+
+def test_auto_maps_far_tailed_features_by_their_distribution(digits_semi):
+    """Raw digits (0-16) with one feature of amounts: the amounts are mapped by their
+    empirical distribution function, every other feature by its minimum and maximum;
+    the map undoes itself (reconstruct is in X's units)."""
+    X, y, X_test, _ = digits_semi
+    rng = np.random.default_rng(0)
+    X, X_test = 16 * _digits_with_amount(X, rng), 16 * _digits_with_amount(X_test, rng)
+    clf = LadderClassifier([20], max_epochs=1, random_state=0).fit(X, y)
+    scaler = clf.input_scaler_
+    np.testing.assert_array_equal(scaler.quantile_features_, [20])
+    mapped = scaler.transform(X_test)
+    expected = QuantileTransformer(n_quantiles=1000, subsample=None).fit(X[:, [20]])
+    np.testing.assert_allclose(mapped[:, 20], expected.transform(X_test[:, [20]])[:, 0])
+    others = np.delete(np.arange(X.shape[1]), 20)
+    np.testing.assert_allclose(mapped[:, others], scaler.minmax_.transform(X_test)[:, others])
+    assert scaler.transform(X).min() == 0 and scaler.transform(X).max() == 1
+    np.testing.assert_allclose(scaler.inverse_transform(mapped), X_test, rtol=1e-4,
+                               atol=1e-3)
+    assert clf.reconstruct(X_test).max() > 100  # the amounts' units, not [0, 1]
+
+
+def test_auto_on_unit_scale_inputs_maps_only_the_far_tailed_features(digits_semi):
+    """Standardised inputs with one feature of amounts: the other features stay as given
+    (a Pipeline's StandardScaler keeps its meaning), the amounts go to [0, 1]."""
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, _, _ = digits_semi
+    X = StandardScaler().fit_transform(_digits_with_amount(X, np.random.default_rng(0)))
+    clf = LadderClassifier([20], max_epochs=1, random_state=0).fit(X, y)
+    scaler = clf.input_scaler_
+    assert scaler.minmax_ is None
+    np.testing.assert_array_equal(scaler.quantile_features_, [20])
+    mapped = scaler.transform(X)
+    np.testing.assert_array_equal(np.delete(mapped, 20, axis=1), np.delete(X, 20, axis=1))
+    assert mapped[:, 20].min() == 0 and mapped[:, 20].max() == 1
+
+
+def test_far_tails_taken_as_given_warn(digits_semi):
+    X, y, _, _ = digits_semi
+    X = _digits_with_amount(X, np.random.default_rng(0)) / 100  # of unit scale
+    with pytest.warns(InputScaleWarning, match=r"feature 20 of X reaches .* middle 90 %.*"
+                                               r"QuantileTransformer\(\)"):
+        LadderClassifier([20], input_scaling=None, max_epochs=1, random_state=0).fit(X, y)
+
+
+def test_quantile_maps_every_feature(digits_semi):
+    X, y, _, _ = digits_semi
+    clf = LadderClassifier([20], input_scaling="quantile", max_epochs=1,
+                           random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.input_scaler_.quantile_features_,
+                                  np.arange(X.shape[1]))
+    expected = QuantileTransformer(n_quantiles=1000, subsample=None).fit_transform(X)
+    np.testing.assert_allclose(clf.input_scaler_.transform(X), expected)
+
+
+def test_the_scalers_key_tells_maps_apart():
+    """fit_batched shares rows between estimators whose scalers have one key: equal fits
+    are equal, other data or another kind of map differ."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    key = InputScaler(quantile_features=[1]).fit(X).fitted_key()
+    assert InputScaler(quantile_features=[1]).fit(X.copy()).fitted_key() == key
+    assert InputScaler(quantile_features=[1]).fit(2 * X).fitted_key() != key
+    assert InputScaler(quantile_features=[2]).fit(X).fitted_key() != key
+    assert InputScaler(minmax=False, quantile_features=[1]).fit(X).fitted_key() != key
+
+
+def test_images_are_not_judged_by_their_pixels_tails():
+    """A convolutional ladder's pixels share one scale: no pixel gets a map of its own
+    (a pixel far tailed in a table's terms stays as given, with no warning)."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(120, 16)).astype(np.float32)
+    X[7, 5] = 20.0  # mistyped, yet X keeps its unit scale
+    y = np.r_[np.arange(20) % 2, np.full(100, -1)]
+    table = LadderClassifier([4], max_iter=1, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(table.input_scaler_.quantile_features_, [5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputScaleWarning)
+        images = LadderClassifier([Conv(2, 3), GlobalMeanPool()], input_shape=(1, 4, 4),
+                                  input_scaling=None, max_iter=1, random_state=0)
+        images.fit(X, y)
+        images.set_params(input_scaling="auto").fit(X, y)
+    assert images.input_scaler_ is None
