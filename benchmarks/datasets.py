@@ -17,8 +17,10 @@ an ``MLPRegressor`` and ``HistGradientBoostingRegressor`` on the labeled rows.
 
 With ``--raw`` the features are left as the data set gives them (no ``MinMaxScaler``:
 every method gets X as a user who does not scale would pass it), and the ladder also
-runs with ``input_scaling=None`` (X as given to the network) beside its default
-(``"auto"``: scaled to [0, 1] inside the estimator where X is far from unit scale).
+runs with ``input_scaling=None`` (X as given to the network), ``"minmax"`` (the tables'
+own scaling, inside the estimator) and ``"quantile"`` (every feature by its distribution
+function) beside its default (``"auto"``: far-tailed features by their distribution
+function, the others to [0, 1] where X is far from unit scale).
 
 Writes ``datasets.json``, ``datasets.md`` (mean ± std and median per cell, the best in
 bold, the wall time per method) and ``datasets.png``.
@@ -63,7 +65,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from sklearn.svm import SVC
 
-from sklearn_ladder import LadderClassifier, LadderRegressor
+from sklearn_ladder import LadderClassifier, LadderRegressor, _input_scaling
 from sklearn_ladder._base import _default_denoising_costs
 from sklearn_ladder.datasets import load_mnist, mask_labels
 from sklearn_ladder.model_selection import LadderGridSearchCV
@@ -72,6 +74,9 @@ LADDER = "ladder (defaults)"
 LADDER_GRID = "ladder (λ × σ grid, 3-fold CV)"
 ENCODER = "ladder encoder alone"
 LADDER_AS_GIVEN = "ladder (input_scaling=None)"
+# With --raw: the ladder with every other input_scaling beside its default.
+SCALINGS = {LADDER_AS_GIVEN: None, "ladder (input_scaling='minmax')": "minmax",
+            "ladder (input_scaling='quantile')": "quantile"}
 
 
 def _mnist_subsample(data_home=None):
@@ -97,6 +102,31 @@ def _noisy_manifold():
     t = rng.uniform(-1, 1, (1500, 2))
     embedding = np.tanh(np.tanh(t @ rng.normal(0, 1.5, (2, 32))) @ rng.normal(0, 0.3, (32, 50)))
     return embedding + 0.3 * rng.standard_normal((1500, 50)), np.sin(3 * t[:, 0]) * t[:, 1]
+
+
+def _log_normal_amounts():
+    """4 classes of Gaussian clusters in 20 features, each feature exponentiated: amounts
+    (prices, incomes, areas) whose right tail reaches far beyond their bulk."""
+    X, y = _clusters(n_features=20, n_informative=6, n_redundant=4, n_classes=4,
+                     n_clusters_per_class=1, class_sep=1.5, random_state=7)
+    return np.exp(0.5 * X), y
+
+
+def _counts():
+    """3 classes of Gaussian clusters in 30 features, each a Poisson count whose log-rate
+    is the cluster's coordinate: many zeros, and a long right tail."""
+    X, y = _clusters(n_features=30, n_informative=8, n_redundant=4, n_classes=3,
+                     n_clusters_per_class=1, class_sep=1.0, random_state=8)
+    return np.random.default_rng(8).poisson(np.exp(X)).astype(np.float64), y
+
+
+def _mistyped():
+    """3 classes of Gaussian clusters in 10 features, with one entry in a hundred
+    mistyped a thousandfold (a unit or a decimal point slipped)."""
+    X, y = _clusters(n_features=10, n_informative=6, n_redundant=2, n_classes=3,
+                     n_clusters_per_class=2, class_sep=1.5, random_state=9)
+    slipped = np.random.default_rng(9).random(X.shape) < 0.01
+    return np.where(slipped, X * 1000, X), y
 
 
 # name: (loader, labels per class (classification) or labeled rows (regression))
@@ -137,6 +167,12 @@ CLASSIFICATION = {
         lambda home: make_gaussian_quantiles(n_samples=1500, n_features=6, n_classes=3,
                                              random_state=5),
         [5, 20]),
+    # Held out, fourth round: features whose tails reach far beyond their bulk, which a
+    # min-max map squeezes into a sliver of [0, 1].
+    "log-normal amounts (4 classes, 20 features)": (lambda home: _log_normal_amounts(),
+                                                    [5, 20]),
+    "counts (3 classes, 30 features)": (lambda home: _counts(), [5, 20]),
+    "mistyped entries (3 classes, 10 features)": (lambda home: _mistyped(), [5, 20]),
 }
 REGRESSION = {
     "diabetes": (lambda home: load_diabetes(return_X_y=True), [30, 100]),
@@ -172,12 +208,17 @@ def ladder_grid(ladder, n_features: int) -> LadderGridSearchCV:
     return LadderGridSearchCV(ladder, grid, cv=3)
 
 
+def _scaling_variants(ladder, seed: int, device: str) -> dict:
+    """The ladder with each ``input_scaling`` but the default, for X as it comes."""
+    return {name: ladder(input_scaling=scaling, random_state=seed, device=device)
+            for name, scaling in SCALINGS.items()}
+
+
 def classifiers(seed: int, n_features: int, device: str = "cpu", grid: bool = False,
                 raw: bool = False) -> dict:
     tuned = ({LADDER_GRID: ladder_grid(LadderClassifier(random_state=seed, device=device),
                                        n_features)} if grid else {})
-    as_given = ({LADDER_AS_GIVEN: LadderClassifier(input_scaling=None, random_state=seed,
-                                                   device=device)} if raw else {})
+    as_given = _scaling_variants(LadderClassifier, seed, device) if raw else {}
     return {
         LADDER: LadderClassifier(random_state=seed, device=device),
         **as_given,
@@ -196,8 +237,7 @@ def regressors(seed: int, n_features: int, device: str = "cpu", grid: bool = Fal
                raw: bool = False) -> dict:
     tuned = ({LADDER_GRID: ladder_grid(LadderRegressor(random_state=seed, device=device),
                                        n_features)} if grid else {})
-    as_given = ({LADDER_AS_GIVEN: LadderRegressor(input_scaling=None, random_state=seed,
-                                                  device=device)} if raw else {})
+    as_given = _scaling_variants(LadderRegressor, seed, device) if raw else {}
     return {
         LADDER: LadderRegressor(random_state=seed, device=device),
         **as_given,
@@ -404,7 +444,11 @@ def main(argv=None) -> int:
                         help="also the ladder tuned by LadderGridSearchCV (24 fits per run)")
     parser.add_argument("--raw", action="store_true",
                         help="features as the data set gives them (no MinMaxScaler), and "
-                             "the ladder with input_scaling=None beside its default")
+                             "the ladder with every input_scaling")
+    parser.add_argument("--far-tail", type=float, default=None,
+                        help="where input_scaling='auto' draws the line of far tails "
+                             "(the package's FAR_TAIL replaced, for this run): a probe of "
+                             "the line")
     parser.add_argument("--labels", nargs="+", type=int, default=None,
                         help="label counts to run (per class, or rows for regression)")
     parser.add_argument("--methods", nargs="+", default=None,
@@ -419,6 +463,8 @@ def main(argv=None) -> int:
                              "together, a later part's run replacing an earlier one of the "
                              "same cell, seed and method; nothing runs")
     args = parser.parse_args(argv)
+    if args.far_tail is not None:
+        _input_scaling.FAR_TAIL = args.far_tail
     start, runs = time.perf_counter(), []
     if args.merge:
         parts = [_load_part(path) for path in args.merge]

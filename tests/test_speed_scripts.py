@@ -53,6 +53,8 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
     from sklearn.base import clone
     from sklearn.semi_supervised import LabelSpreading
 
+    from sklearn_ladder import _input_scaling
+
     def fast(seed, n_features, device, grid, raw):
         ladder = LadderClassifier([8], max_iter=20, random_state=seed, device=device)
         tuned = {datasets.LADDER_GRID: datasets.ladder_grid(clone(ladder), n_features)}
@@ -81,8 +83,11 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
     assert [r["method"] for r in grid_runs] == [datasets.LADDER, datasets.LADDER_GRID,
                                                 datasets.ENCODER, "LabelSpreading (kNN)"]
     raw = tmp_path / "raw"  # features as wine gives them, to every method
+    monkeypatch.setattr(_input_scaling, "FAR_TAIL", _input_scaling.FAR_TAIL)  # restored
     assert datasets.main(["--task", "classification", "--only", "wine", "--seeds", "0",
-                          "--labels", "3", "--raw", "--output", str(raw)]) == 0
+                          "--labels", "3", "--raw", "--far-tail", "5",
+                          "--output", str(raw)]) == 0
+    assert _input_scaling.FAR_TAIL == 5.0  # the line this run's ladders drew
     raw_runs = json.loads((raw / "datasets.json").read_text())["runs"]
     assert [r["method"] for r in raw_runs] == [datasets.LADDER, *datasets.SCALINGS,
                                                datasets.ENCODER, "LabelSpreading (kNN)"]
@@ -232,3 +237,18 @@ def test_batched_times_separate_fits_against_one_batch(tmp_path):
     table = batched.markdown(result).splitlines()
     assert table[-1].startswith("| 2 |") and table[-1].endswith("| 0.50 |")
     assert table[-2].endswith("| - | 1.00 | - |")
+
+
+def test_datasets_benchmark_far_tailed_sets_have_far_tails_and_the_others_none():
+    """The held-out sets of the far-tails round test the rule they were made for: most of
+    their features are far tailed; scikit-learn's wine, iris and digits have none."""
+    import datasets
+
+    from sklearn_ladder._input_scaling import far_tailed_features
+
+    for name, far in (("log-normal amounts (4 classes, 20 features)", 14),
+                      ("counts (3 classes, 30 features)", 28),
+                      ("mistyped entries (3 classes, 10 features)", 10),
+                      ("wine", 0), ("iris", 0), ("digits", 0)):
+        X, _ = datasets.CLASSIFICATION[name][0](None)
+        assert far_tailed_features(np.asarray(X, dtype=np.float32)).size == far, name
