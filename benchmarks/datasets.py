@@ -107,14 +107,14 @@ def _noisy_manifold():
 def _log_normal_amounts():
     """4 classes of Gaussian clusters in 20 features, each feature exponentiated: amounts
     (prices, incomes, areas) whose right tail reaches far beyond their bulk."""
-    X, y = _clusters(n_features=20, n_informative=6, n_redundant=4, n_classes=4,
-                     n_clusters_per_class=1, class_sep=1.5, random_state=7)
-    return np.exp(0.5 * X), y
+    return _exp_features(*_clusters(n_features=20, n_informative=6, n_redundant=4,
+                                    n_classes=4, n_clusters_per_class=1, class_sep=1.5,
+                                    random_state=7), spread=0.5)
 
 
-def _exp_features(X, y):
-    """Every feature exponentiated: the amounts whose logarithms X holds."""
-    return np.exp(X), y
+def _exp_features(X, y, spread: float = 1.0):
+    """Every feature exponentiated: the amounts whose logarithms are ``spread`` × X."""
+    return np.exp(spread * X), y
 
 
 def _counts():

@@ -225,8 +225,9 @@ class InputScaler(TransformerMixin, BaseEstimator):
 
     def _map(self, X, method: str):
         check_is_fitted(self, "quantile_features_")
-        result = np.array(X, dtype=np.float64) if self.minmax_ is None else getattr(
-            self.minmax_, method)(X)
+        # X's own float precision (float32 rows stay float32: no float64 copy of X).
+        result = (np.array(X, dtype=np.result_type(X, np.float32)) if self.minmax_ is None
+                  else getattr(self.minmax_, method)(X))
         if self.quantile_ is not None:
             columns = self.quantile_features_
             result[:, columns] = getattr(self.quantile_, method)(
