@@ -38,7 +38,9 @@ MIN_INPUT_RMS = 0.02
 # 49.2 with 5, 56.5 min-max; breast cancer, whose largest tails reach 2.5 to 4.2, 8.0,
 # 7.2, 6.6 and 6.6), hence a line on the low side. Yet every feature mapped so
 # (input_scaling="quantile") did worse than min-max on 4 of 6 tables without far tails:
-# "auto" maps the far-tailed features alone.
+# "auto" maps the far-tailed features alone. A map that keeps a tail's reach (asinh
+# around the median) did worse than the distribution function on counts and on mistyped
+# values (same page).
 FAR_TAIL = 2.0
 # A feature's minimum shared by at least this fraction of the rows is a floor (zero
 # counts, black pixels), not part of the tail: the tails are judged on the other values.
