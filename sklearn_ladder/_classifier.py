@@ -133,6 +133,22 @@ class LadderClassifier(ClassifierMixin, BaseLadder):
         """
         return torch.softmax(self._outputs(X).double(), dim=1).numpy()
 
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Logarithms of the class probabilities, from the logits directly (finite where
+        a probability rounds to 0, so ``log(predict_proba(X))`` would be -inf).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``.
+        """
+        return torch.log_softmax(self._outputs(X).double(), dim=1).numpy()
+
     def predict(self, X) -> np.ndarray:
         """Most probable class of each row.
 

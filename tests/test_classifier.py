@@ -21,6 +21,19 @@ def test_fit_predict_shapes_and_probabilities(digits_semi):
     assert clf.denoising_costs_.tolist() == [1000, 10, 0.1, 0.1]
 
 
+def test_log_probabilities_are_those_of_predict_proba_and_finite_where_they_underflow(
+        digits_semi):
+    X, y, X_test, _ = digits_semi
+    clf = LadderClassifier(**FAST).fit(X, y)
+    np.testing.assert_allclose(clf.predict_log_proba(X_test),
+                               np.log(clf.predict_proba(X_test)), rtol=1e-9, atol=1e-12)
+    far = X_test[:5] * 1e6  # logits far apart: some probabilities round to 0
+    assert (clf.predict_proba(far) == 0).any()
+    log_proba = clf.predict_log_proba(far)
+    assert np.isfinite(log_proba).all()
+    np.testing.assert_array_equal(log_proba.argmax(1), clf.predict_proba(far).argmax(1))
+
+
 def test_same_random_state_gives_identical_predictions(digits_semi):
     X, y, X_test, _ = digits_semi
     a = LadderClassifier(**FAST).fit(X, y).predict_proba(X_test)
