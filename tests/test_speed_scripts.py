@@ -252,3 +252,33 @@ def test_datasets_benchmark_far_tailed_sets_have_far_tails_and_the_others_none()
                       ("wine", 0), ("iris", 0), ("digits", 0)):
         X, _ = datasets.CLASSIFICATION[name][0](None)
         assert far_tailed_features(np.asarray(X, dtype=np.float32)).size == far, name
+
+
+def test_imbalanced_benchmark_draws_random_labels_of_every_class_and_scores_both_ways(
+        tmp_path, monkeypatch):
+    import imbalanced
+    from sklearn.dummy import DummyClassifier
+    from sklearn.semi_supervised import SelfTrainingClassifier
+
+    y = np.array([0] * 90 + [1] * 8 + [2] * 2)
+    y_semi = imbalanced.random_labels(y, 10, seed=0)
+    assert (y_semi >= 0).sum() == 10 and set(y_semi[y_semi >= 0]) == {0, 1, 2}
+    np.testing.assert_array_equal(y_semi[y_semi >= 0], y[y_semi >= 0])
+
+    def fast(seed):
+        return {"ladder (defaults)": LadderClassifier([8], max_iter=20, random_state=seed),
+                "majority": SelfTrainingClassifier(DummyClassifier())}
+
+    monkeypatch.setattr(imbalanced, "methods", fast)
+    monkeypatch.setattr(imbalanced, "DATA", {**imbalanced.DATA, "n_samples": 300})
+    assert imbalanced.main(["--seeds", "0", "1", "--labels", "20",
+                            "--output", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "imbalanced.json").read_text())
+    assert len(result["runs"]) == 4 and result["seeds"] == [0, 1]
+    # Predicting the majority class of 80 % errs on about 20 % of the rows, but on 2 of
+    # the 3 classes entirely: the balanced error tells the two apart.
+    majority = result["stats"]["majority"]
+    assert 15 < majority["error"]["mean"] < 25
+    np.testing.assert_allclose(majority["balanced_error"]["mean"], 100 * 2 / 3)
+    table = (tmp_path / "imbalanced.md").read_text()
+    assert "| majority |" in table and "**" in table
