@@ -10,7 +10,6 @@ supplies the head (``_output``, ``_supervised_cost``) and its targets
 
 import inspect
 import math
-import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 from typing import NamedTuple
@@ -48,6 +47,7 @@ from ._training import (
     updates_per_epoch,
 )
 from ._unlabeled import labeled_rows, mark_unlabeled
+from ._warnings import warn_user
 from .combinators import COMBINATOR_NAMES
 from .layers import PRESETS, as_specs, output_shapes
 
@@ -134,10 +134,8 @@ def _densify(X):
             f"{4 * n_entries / 2**30:.1f} GiB. Reduce its dimension first (e.g. with "
             f"TruncatedSVD in a Pipeline) or pass a dense array."
         )
-    warnings.warn(
-        f"X is sparse; it is converted to a dense float32 array of shape {X.shape}.",
-        DataConversionWarning, stacklevel=3,
-    )
+    warn_user(f"X is sparse; it is converted to a dense float32 array of shape {X.shape}.",
+              DataConversionWarning)
     return X.toarray()
 
 
@@ -500,7 +498,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         tailed. A continued fit keeps the first fit's (its network's inputs)."""
         if warm:
             return self._kept_input_scaler(X)
-        return fit_input_scaler(X, self.input_scaling, self._judges_tails(), stacklevel=4)
+        return fit_input_scaler(X, self.input_scaling, self._judges_tails())
 
     def _kept_input_scaler(self, X: np.ndarray) -> InputScaler | None:
         scaler = self.input_scaler_
@@ -512,7 +510,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                 f"but input_scaling={self.input_scaling!r} asks otherwise; set "
                 f"warm_start=False to train anew.")
         if scaler is None:
-            warn_as_given(X, scale_problem(X), self._judges_tails(), stacklevel=5)
+            warn_as_given(X, scale_problem(X), self._judges_tails())
         return scaler
 
     def _judges_tails(self) -> bool:
@@ -589,11 +587,11 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                 net.fit(plan.data, None)
         except KeyboardInterrupt:
             self._set_fitted(net, plan.costs, plan.noise)
-            warnings.warn(
+            warn_user(
                 f"{type(self).__name__}.fit was interrupted in epoch "
                 f"{len(net.history) - first_epoch} of {net.max_epochs}; the estimator keeps "
                 f"the model trained so far (ready to predict) and the interrupt is raised "
-                f"again.", UserWarning, stacklevel=4,
+                f"again.", UserWarning,
             )
             raise
         self._finish_fit(plan, first_epoch)
@@ -619,11 +617,11 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             problems.append(f"the labeled rows are predicted no better than by chance "
                             f"(training score above chance {score:.3g})")
         if problems:
-            warnings.warn(
+            warn_user(
                 f"{type(self).__name__} did not learn: {' and '.join(problems)}. Lower "
                 f"learning_rate or denoising_costs (λ), train longer (max_iter), or scale "
                 f"X (input_scaling='minmax', or a scaler in a Pipeline).",
-                ConvergenceWarning, stacklevel=4,
+                ConvergenceWarning,
             )
 
     def _set_fitted(self, net: LadderNet, costs: np.ndarray, noise: np.ndarray) -> None:

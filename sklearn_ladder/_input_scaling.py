@@ -11,12 +11,13 @@ and builds the scaler that applies them.
 """
 
 import math
-import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import MinMaxScaler, QuantileTransformer
 from sklearn.utils.validation import check_is_fitted
+
+from ._warnings import warn_user
 
 __all__ = ["InputScaleWarning", "InputScaler", "fit_input_scaler", "scale_problem",
            "warn_as_given"]
@@ -129,35 +130,34 @@ def tail_problem(X: np.ndarray) -> str | None:
             f"{FAR_TAIL:g})")
 
 
-def warn_as_given(X: np.ndarray, problem: str | None, tails: bool, stacklevel: int) -> None:
+def warn_as_given(X: np.ndarray, problem: str | None, tails: bool) -> None:
     """Warn where X, taken as given, is far from unit scale (``problem``, from
-    :func:`scale_problem`) or, where ``tails``, far tailed; the warning points
-    ``stacklevel`` frames above this function's caller."""
+    :func:`scale_problem`) or, where ``tails``, far tailed."""
     if (problem := problem or (tail_problem(X) if tails else None)) is None:
         return
-    warnings.warn(
+    warn_user(
         f"{problem}: the ladder's noise (noise_std, σ) and denoising_costs (λ) assume "
         f"inputs of about unit scale whose values spread over it, so it may learn little. "
         f"Let the ladder scale X (input_scaling='auto', the default), or scale it first, "
         f"in a Pipeline: MinMaxScaler() (inputs in [0, 1], for which the default λ_0 = "
         f"1000 is meant; QuantileTransformer() for far tails) or StandardScaler() with a "
         f"smaller λ_0 (e.g. denoising_costs=[10, 10, 0.1, ...]).",
-        InputScaleWarning, stacklevel=stacklevel + 1,
+        InputScaleWarning,
     )
 
 
-def fit_input_scaler(X: np.ndarray, input_scaling: str | None, tails: bool,
-                     stacklevel: int) -> "InputScaler | None":
+def fit_input_scaler(X: np.ndarray, input_scaling: str | None,
+                     tails: bool) -> "InputScaler | None":
     """The map of X's features that ``input_scaling`` asks for, fitted on X, or None
     where the network takes X as given (then warns where X is far from unit scale or,
-    where ``tails``, far tailed; ``stacklevel`` as in :func:`warn_as_given`)."""
+    where ``tails``, far tailed)."""
     if input_scaling == "minmax":
         return InputScaler().fit(X)
     if input_scaling == "quantile":
         return InputScaler(minmax=False, quantile_features=np.arange(X.shape[1])).fit(X)
     problem = scale_problem(X)
     if input_scaling is None:
-        warn_as_given(X, problem, tails, stacklevel + 1)
+        warn_as_given(X, problem, tails)
         return None
     far = far_tailed_features(X) if tails else np.array([], dtype=np.intp)
     if problem is None and not far.size:
