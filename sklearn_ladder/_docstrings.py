@@ -8,7 +8,7 @@ them.
 import textwrap
 
 from ._base import AUTO_FEW_FEATURES, AUTO_WIDE_INPUT
-from ._input_scaling import FAR_TAIL, MIN_INPUT_RMS, UNIT_FEATURE_RMS
+from ._input_scaling import FAR_TAIL, MIN_INPUT_RMS, TIED_FLOOR, UNIT_FEATURE_RMS
 
 __all__ = ["ATTRIBUTES_DOC", "PARAMETERS_DOC", "fill_docstring"]
 
@@ -46,7 +46,7 @@ PARAMETERS_DOC = """    Parameters
         ``"auto"``: in a table (``input_shape=None``), a feature whose tail reaches
         more than %(far_tail)s times the width of its middle 90 % of values beyond that
         middle (skewed amounts, counts, a mistyped value; judged above a floor shared by
-        5 % of the rows or more, such as zeros) by its distribution function, which
+        %(tied_floor)s % of the rows or more, such as zeros) by its distribution function, which
         spreads its bulk over [0, 1] where a min-max map would squeeze it into a sliver;
         the other features (every pixel of images) by their minimum and maximum where
         ``X`` is far from unit scale, i.e. some feature has a root mean square above
@@ -287,6 +287,7 @@ def fill_docstring(cls):
                   .replace("%(unit_feature_rms)s", f"{UNIT_FEATURE_RMS:g}")
                   .replace("%(min_input_rms)s", f"{MIN_INPUT_RMS:g}")
                   .replace("%(far_tail)s", f"{FAR_TAIL:g}")
+                  .replace("%(tied_floor)s", f"{100 * TIED_FLOOR:g}")
                   .replace("%(input_scaling_why)s\n", paragraph(INPUT_SCALING_WHY))
                   .replace("%(wide)s", str(AUTO_WIDE_INPUT))
                   .replace("%(auto_layers_why)s\n", paragraph(AUTO_LAYERS_WHY))
