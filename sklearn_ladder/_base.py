@@ -72,8 +72,11 @@ AUTO_WIDE_INPUT = 100
 # noise_std="auto": on fewer input features than this, the input's noise σ_0 shrinks as
 # √(n_features / AUTO_FEW_FEATURES) (the reason and the measurements: _noise_std_why).
 AUTO_FEW_FEATURES = 10
-# Sparse input is densified up to this many entries (1 GiB of float32), refused above.
+# Sparse input is densified up to this many entries (1 GiB of float32), refused above;
+# a warning tells of the copy from WARN_DENSE_ENTRIES (64 MiB) on, where it costs memory
+# a user may miss (below it, a text or one-hot pipeline would warn on every call).
 MAX_DENSE_ENTRIES = 2**28
+WARN_DENSE_ENTRIES = 2**24
 # Default λ_0..λ_L per mode, from the paper's 100-label MNIST settings (Table 1); for a
 # network of another depth the same pattern is stretched: full is λ_0, λ_1, then the
 # hidden value everywhere above.
@@ -124,7 +127,8 @@ def _per_layer(name: str, value, n_values: int) -> np.ndarray:
 
 
 def _densify(X):
-    """The ladder's batch normalisation needs dense rows: densify small sparse input."""
+    """The ladder's batch normalisation needs dense rows: densify sparse input (with a
+    warning when the copy is large; refused when it is huge)."""
     if not sp.issparse(X):
         return X
     n_entries = X.shape[0] * X.shape[1]
@@ -134,8 +138,9 @@ def _densify(X):
             f"{4 * n_entries / 2**30:.1f} GiB. Reduce its dimension first (e.g. with "
             f"TruncatedSVD in a Pipeline) or pass a dense array."
         )
-    warn_user(f"X is sparse; it is converted to a dense float32 array of shape {X.shape}.",
-              DataConversionWarning)
+    if n_entries >= WARN_DENSE_ENTRIES:
+        warn_user(f"X is sparse; it is converted to a dense float32 array of shape "
+                  f"{X.shape} ({4 * n_entries / 2**20:.0f} MiB).", DataConversionWarning)
     return X.toarray()
 
 
@@ -342,8 +347,10 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training rows, all of them: labeled and unlabeled.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training rows, all of them: labeled and unlabeled. A sparse matrix is
+            densified as float32: with a warning when the copy is large, an error
+            when it is too large (reduce its dimension first, e.g. with ``TruncatedSVD``).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets; an unlabeled row is marked by -1, '-1', None, NaN or ``pandas.NA``
             (classifier) or NaN (regressor).
@@ -782,5 +789,5 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True  # densified, with a warning, up to MAX_DENSE_ENTRIES
+        tags.input_tags.sparse = True  # densified, up to MAX_DENSE_ENTRIES
         return tags

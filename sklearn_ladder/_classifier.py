@@ -99,6 +99,9 @@ class LadderClassifier(ClassifierMixin, BaseLadder):
         labeled = y_encoded != UNLABELED
         per_class = compute_class_weight(self.class_weight, classes=self.classes_,
                                          y=self.classes_[y_encoded[labeled]])
+        if not np.all(np.isfinite(per_class) & (per_class >= 0)):
+            raise ValueError(f"class_weight must give every class a finite, non-negative "
+                             f"weight, got {self.class_weight!r}.")
         weights = np.ones(len(y_encoded))
         weights[labeled] = per_class[y_encoded[labeled]]
         return weights

@@ -404,3 +404,12 @@ def test_weights_that_leave_no_labeled_row_are_refused(digits_semi):
         LadderClassifier(**FAST).fit(X, y, sample_weight=np.where(y >= 0, 0.0, 1.0))
     with pytest.raises(ValueError, match="Negative values"):
         LadderClassifier(**FAST).fit(X, y, sample_weight=-np.ones(len(X)))
+
+
+@pytest.mark.parametrize("weight", [-1.0, np.nan, np.inf])
+def test_a_class_weight_that_is_not_a_weight_is_refused(digits_semi, weight):
+    X, y, _, _ = digits_semi
+    # A negative weight would maximise that class's cross-entropy; before, -1 and 1
+    # cancelled out and the message spoke of weight 0.
+    with pytest.raises(ValueError, match="class_weight must give every class a finite"):
+        LadderClassifier(**FAST, class_weight={0: weight, 1: 1.0}).fit(X, y)

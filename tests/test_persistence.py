@@ -147,14 +147,26 @@ def test_early_stopping_needs_enough_labels(digits_semi):
         LadderClassifier(**FAST, early_stopping=True).fit(X, y)  # 5 held-out < 10 classes
 
 
-def test_sparse_input_is_densified_with_a_warning(digits_semi):
+def test_sparse_input_is_densified_quietly_and_predicts_as_dense(digits_semi):
     X, y, X_test, _ = digits_semi
-    with pytest.warns(DataConversionWarning, match="sparse"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a small copy: no warning on every call
         clf = LadderClassifier(**FAST).fit(sp.csr_matrix(X), y)
-    dense = LadderClassifier(**FAST).fit(X, y)
-    with pytest.warns(DataConversionWarning):
         sparse_pred = clf.predict_proba(sp.csr_matrix(X_test))
+    dense = LadderClassifier(**FAST).fit(X, y)
     np.testing.assert_allclose(sparse_pred, dense.predict_proba(X_test))
+
+
+def test_a_large_dense_copy_of_sparse_input_is_warned_of(monkeypatch, digits_semi):
+    import sklearn_ladder._base as base
+
+    X, y, _, _ = digits_semi
+    monkeypatch.setattr(base, "WARN_DENSE_ENTRIES", X.size)
+    with pytest.warns(DataConversionWarning, match="dense float32 array"):
+        clf = LadderClassifier(**FAST).fit(sp.csr_matrix(X), y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.predict(sp.csr_matrix(X[:-1]))  # one row short of the line
 
 
 def test_huge_sparse_input_is_refused(monkeypatch):

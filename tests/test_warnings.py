@@ -46,8 +46,11 @@ def test_a_warning_points_at_the_line_that_called_the_library(raw_rows):
         assert _warned_from(call, InputScaleWarning) == {(__file__, line)}, name
 
 
-def test_conversion_and_convergence_warnings_point_at_the_user_too(raw_rows):
+def test_conversion_and_convergence_warnings_point_at_the_user_too(raw_rows, monkeypatch):
+    import sklearn_ladder._base as base
+
     X, y = raw_rows
+    monkeypatch.setattr(base, "WARN_DENSE_ENTRIES", X.size)  # a copy worth a warning
     ladder = LadderClassifier(**FAST).fit(X, y)
     same = np.tile(X[:1], (len(X), 1))  # identical rows: nothing to learn
     calls = {
