@@ -22,6 +22,11 @@ own scaling, inside the estimator) and ``"quantile"`` (every feature by its dist
 function) beside its default (``"auto"``: far-tailed features by their distribution
 function, the others to [0, 1] where X is far from unit scale).
 
+With ``--standardised`` every method gets the features standardised by a
+``StandardScaler`` fitted on all training rows (a user's Pipeline), and the ladder also
+runs with ``input_scaling=None`` (the standardised features as the network's inputs)
+beside its default (``"auto"``, which maps a table beyond [0, 1] to it).
+
 Writes ``datasets.json``, ``datasets.md`` (mean ± std and median per cell, the best in
 bold, the wall time per method) and ``datasets.png``.
 
@@ -30,6 +35,7 @@ Example::
     python benchmarks/datasets.py --seeds 0 1 2 --output benchmarks/results/datasets
     python benchmarks/datasets.py --device cuda --grid --only wine --output wine-gpu
     python benchmarks/datasets.py --raw --only iris wine --output raw-features
+    python benchmarks/datasets.py --standardised --only wine --output standardised
 """
 
 import argparse
@@ -61,7 +67,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from sklearn.svm import SVC
 
@@ -74,7 +80,8 @@ LADDER = "ladder (defaults)"
 LADDER_GRID = "ladder (λ × σ grid, 3-fold CV)"
 ENCODER = "ladder encoder alone"
 LADDER_AS_GIVEN = "ladder (input_scaling=None)"
-# With --raw: the ladder with every other input_scaling beside its default.
+# With --raw: the ladder with every other input_scaling beside its default; with
+# --standardised: the ladder with input_scaling=None beside it.
 SCALINGS = {LADDER_AS_GIVEN: None, "ladder (input_scaling='minmax')": "minmax",
             "ladder (input_scaling='quantile')": "quantile"}
 
@@ -219,17 +226,25 @@ def ladder_grid(ladder, n_features: int) -> LadderGridSearchCV:
     return LadderGridSearchCV(ladder, grid, cv=3)
 
 
-def _scaling_variants(ladder, seed: int, device: str) -> dict:
-    """The ladder with each ``input_scaling`` but the default, for X as it comes."""
+# The features every method gets: scaled to [0, 1], as the data set gives them, or
+# standardised, each fitted on all training rows (--raw, --standardised).
+INPUTS = ("minmax", "raw", "standardised")
+
+
+def _scaling_variants(ladder, seed: int, device: str, inputs: str) -> dict:
+    """The ladder with each ``input_scaling`` but the default, for X as it comes;
+    with ``input_scaling=None`` for standardised X; none for X in [0, 1]."""
+    variants = {"minmax": {}, "raw": SCALINGS,
+                "standardised": {LADDER_AS_GIVEN: None}}[inputs]
     return {name: ladder(input_scaling=scaling, random_state=seed, device=device)
-            for name, scaling in SCALINGS.items()}
+            for name, scaling in variants.items()}
 
 
 def classifiers(seed: int, n_features: int, device: str = "cpu", grid: bool = False,
-                raw: bool = False) -> dict:
+                inputs: str = "minmax") -> dict:
     tuned = ({LADDER_GRID: ladder_grid(LadderClassifier(random_state=seed, device=device),
                                        n_features)} if grid else {})
-    as_given = _scaling_variants(LadderClassifier, seed, device) if raw else {}
+    as_given = _scaling_variants(LadderClassifier, seed, device, inputs)
     return {
         LADDER: LadderClassifier(random_state=seed, device=device),
         **as_given,
@@ -245,10 +260,10 @@ def classifiers(seed: int, n_features: int, device: str = "cpu", grid: bool = Fa
 
 
 def regressors(seed: int, n_features: int, device: str = "cpu", grid: bool = False,
-               raw: bool = False) -> dict:
+               inputs: str = "minmax") -> dict:
     tuned = ({LADDER_GRID: ladder_grid(LadderRegressor(random_state=seed, device=device),
                                        n_features)} if grid else {})
-    as_given = _scaling_variants(LadderRegressor, seed, device) if raw else {}
+    as_given = _scaling_variants(LadderRegressor, seed, device, inputs)
     return {
         LADDER: LadderRegressor(random_state=seed, device=device),
         **as_given,
@@ -259,9 +274,9 @@ def regressors(seed: int, n_features: int, device: str = "cpu", grid: bool = Fal
     }
 
 
-def _split(X, y, n_labels: int, seed: int, task: str, raw: bool = False):
-    """Train and test rows (the training targets with a few labeled), scaled to [0, 1]
-    by the training rows unless ``raw``."""
+def _split(X, y, n_labels: int, seed: int, task: str, inputs: str = "minmax"):
+    """Train and test rows (the training targets with a few labeled), the features
+    scaled to [0, 1] or standardised by the training rows, or ``"raw"``."""
     stratify = y if task == "classification" else None
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.3, random_state=seed, stratify=stratify)
@@ -271,9 +286,10 @@ def _split(X, y, n_labels: int, seed: int, task: str, raw: bool = False):
         y_semi = np.full(len(y_train), np.nan)
         keep = np.random.default_rng(seed).choice(len(y_train), n_labels, replace=False)
         y_semi[keep] = y_train[keep]
-    if raw:
+    if inputs == "raw":
         return X_train, y_semi, X_test, y_test
-    scaler = MinMaxScaler().fit(X_train)  # every training row, labeled or not
+    scaler = {"minmax": MinMaxScaler, "standardised": StandardScaler}[inputs]()
+    scaler.fit(X_train)  # every training row, labeled or not
     return (scaler.transform(X_train).astype(np.float32), y_semi,
             scaler.transform(X_test).astype(np.float32), y_test)
 
@@ -296,8 +312,8 @@ def run(task: str, datasets: dict, seeds, data_home, only=None, log=None,
         labels=None, methods=None, **options) -> list[dict]:
     """Every (data set, label count, seed, method) run (only the data sets ``only``, label
     counts ``labels`` and methods ``methods`` when given; ``options``, the ladders'
-    ``device``, ``grid`` and ``raw`` (features unscaled), go to the method tables and
-    ``raw`` to the split too); each is also appended to ``log``
+    ``device``, ``grid`` and ``inputs`` (the features' scaling, one of ``INPUTS``), go
+    to the method tables and ``inputs`` to the split too); each is also appended to ``log``
     (JSON lines) as it ends, so that a stopped run keeps what it measured."""
     runs = []
     make_models = classifiers if task == "classification" else regressors
@@ -312,7 +328,7 @@ def run(task: str, datasets: dict, seeds, data_home, only=None, log=None,
         label_counts = [n for n in label_counts if not labels or n in labels]
         for n_labels, seed in ((n, s) for n in label_counts for s in seeds):
             split = _split(np.asarray(X, dtype=np.float64), np.asarray(y), n_labels, seed,
-                           task, options.get("raw", False))
+                           task, options.get("inputs", "minmax"))
             for name, model in make_models(seed, split[0].shape[1], **options).items():
                 if methods and name not in methods:
                     continue
@@ -453,9 +469,15 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="cpu", help="the ladders' device")
     parser.add_argument("--grid", action="store_true",
                         help="also the ladder tuned by LadderGridSearchCV (24 fits per run)")
-    parser.add_argument("--raw", action="store_true",
-                        help="features as the data set gives them (no MinMaxScaler), and "
-                             "the ladder with every input_scaling")
+    scaling = parser.add_mutually_exclusive_group()
+    scaling.add_argument("--raw", action="store_const", dest="inputs", const="raw",
+                         default="minmax",
+                         help="features as the data set gives them (no MinMaxScaler), "
+                              "and the ladder with every input_scaling")
+    scaling.add_argument("--standardised", action="store_const", dest="inputs",
+                         const="standardised",
+                         help="features standardised (StandardScaler, not MinMaxScaler), "
+                              "and the ladder with input_scaling=None too")
     parser.add_argument("--far-tail", type=float, default=None,
                         help="where input_scaling='auto' draws the line of far tails "
                              "(the package's FAR_TAIL replaced, for this run): a probe of "
@@ -484,7 +506,7 @@ def main(argv=None) -> int:
     else:
         args.output.mkdir(parents=True, exist_ok=True)
         log = args.output / "datasets-runs.jsonl"
-        options = {"device": args.device, "grid": args.grid, "raw": args.raw,
+        options = {"device": args.device, "grid": args.grid, "inputs": args.inputs,
                    "methods": args.methods}
         if args.task in ("classification", "both"):
             runs += run("classification", CLASSIFICATION, args.seeds, args.data_home,

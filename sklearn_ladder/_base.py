@@ -77,6 +77,8 @@ AUTO_FEW_FEATURES = 10
 # a user may miss (below it, a text or one-hot pipeline would warn on every call).
 MAX_DENSE_ENTRIES = 2**28
 WARN_DENSE_ENTRIES = 2**24
+# Rows mapped by input_scaler_ at a time (a float64 chunk, never a float64 copy of X).
+SCALE_CHUNK_ROWS = 4096
 # Default λ_0..λ_L per mode, from the paper's 100-label MNIST settings (Table 1); for a
 # network of another depth the same pattern is stretched: full is λ_0, λ_1, then the
 # hidden value everywhere above.
@@ -141,7 +143,7 @@ def _densify(X):
     if n_entries >= WARN_DENSE_ENTRIES:
         warn_user(f"X is sparse; it is converted to a dense float32 array of shape "
                   f"{X.shape} ({4 * n_entries / 2**20:.0f} MiB).", DataConversionWarning)
-    return X.toarray()
+    return X.astype(np.float32).toarray()
 
 
 def _same(a, b) -> bool:
@@ -483,8 +485,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     def _validate_training_data(self, X, y, warm: bool):
         """Checked float32 rows and the training targets (see :mod:`._unlabeled`)."""
         previous_targets = self._target_signature() if warm else None
-        X = _densify(validate_data(self, X, dtype=np.float32, accept_sparse=True,
-                                   reset=not warm))
+        X = self._checked(X, reset=not warm)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
                              "y is None.")
@@ -505,7 +506,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         tailed. A continued fit keeps the first fit's (its network's inputs)."""
         if warm:
             return self._kept_input_scaler(X)
-        return fit_input_scaler(X, self.input_scaling, self._judges_tails())
+        return fit_input_scaler(X, self.input_scaling, self._is_table())
 
     def _kept_input_scaler(self, X: np.ndarray) -> InputScaler | None:
         scaler = self.input_scaler_
@@ -517,19 +518,32 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                 f"but input_scaling={self.input_scaling!r} asks otherwise; set "
                 f"warm_start=False to train anew.")
         if scaler is None:
-            warn_as_given(X, scale_problem(X), self._judges_tails())
+            warn_as_given(X, scale_problem(X), self._is_table())
         return scaler
 
-    def _judges_tails(self) -> bool:
-        """Whether the features' tails count: in a table, not in images (input_shape),
-        whose pixels share one scale and a per-pixel map would distort."""
+    def _is_table(self) -> bool:
+        """Whether X is a table (no ``input_shape``), whose features each have their own
+        scale and tails, rather than images, whose pixels share one scale that a per-pixel
+        judgement would distort."""
         return self.input_shape is None
 
+    def _checked(self, X, reset: bool) -> np.ndarray:
+        """X validated and dense: float32 rows as given, any other in float64 until
+        ``_scaled``, so that a feature far from zero beside its spread (a timestamp in
+        seconds, 1.7e9 ± 1e3) is mapped before float32 would round it to a few values."""
+        return _densify(validate_data(self, X, dtype=[np.float64, np.float32],
+                                      accept_sparse=True, reset=reset))
+
     def _scaled(self, X: np.ndarray) -> np.ndarray:
-        """X as the network takes it (``input_scaler_`` applied), float32."""
+        """X as the network takes it (``input_scaler_`` applied), float32; mapped a chunk
+        of rows at a time, so that float64 X gets no float64 copy."""
         if self.input_scaler_ is None:
-            return X
-        return self.input_scaler_.transform(X).astype(np.float32, copy=False)
+            return X.astype(np.float32, copy=False)
+        scaled = np.empty(X.shape, dtype=np.float32)
+        for start in range(0, len(X), SCALE_CHUNK_ROWS):
+            rows = slice(start, start + SCALE_CHUNK_ROWS)
+            scaled[rows] = self.input_scaler_.transform(X[rows])
+        return scaled
 
     def _check_feature_layer(self, n_layers: int) -> None:
         if self.feature_layer is not None and self.feature_layer > n_layers:
@@ -700,8 +714,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     # ------------------------------------------------------------------ predict
     def _validated(self, X) -> np.ndarray:
         check_is_fitted(self)
-        return self._scaled(_densify(validate_data(self, X, dtype=np.float32,
-                                                   accept_sparse=True, reset=False)))
+        return self._scaled(self._checked(X, reset=False))
 
     def _outputs(self, X) -> torch.Tensor:
         """The clean encoder's top outputs (logits or regression values), float64."""

@@ -31,6 +31,10 @@ class ZCAWhitening(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     feature keeps the meaning, and the name, of the input feature it came from.
 
     ``y`` is ignored: the whitening is fitted on all rows given, labeled and unlabeled.
+    A convolutional ladder (``input_shape``) takes whitened images as they are; in front
+    of a dense ladder pass ``input_scaling=None``, since ``"auto"`` would map the
+    whitened table to [0, 1], which did far worse on digits (44.3 against 14.1 % test
+    error; ``examples/pipeline_whitening.py``).
 
     Parameters
     ----------

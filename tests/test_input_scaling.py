@@ -31,20 +31,42 @@ def test_one_feature_far_from_unit_scale_is_enough_to_warn(digits_semi):
         LadderClassifier([20], input_scaling=None, max_epochs=1, random_state=0).fit(X, y)
 
 
-def test_scaled_inputs_do_not_warn_and_are_taken_as_given(digits_semi):
-    """Inputs in [0, 1] and standardised ones are of unit scale: "auto" leaves them as
-    they are (the paper's pixels stay the paper's), so the fit is input_scaling=None's."""
+def test_inputs_in_the_unit_interval_do_not_warn_and_are_taken_as_given(digits_semi):
+    """Inputs in [0, 1] are what the defaults were chosen on: "auto" leaves them as they
+    are (the paper's pixels stay the paper's), so the fit is input_scaling=None's."""
+    X, y, _, _ = digits_semi
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputScaleWarning)
+        auto = LadderClassifier([20], max_epochs=1, random_state=0).fit(X, y)
+    given = LadderClassifier([20], input_scaling=None, max_epochs=1,
+                             random_state=0).fit(X, y)
+    assert auto.input_scaler_ is None
+    np.testing.assert_array_equal(auto.predict_proba(X), given.predict_proba(X))
+
+
+@pytest.mark.parametrize("to_unit_scale", ["standardise", "whiten", "to [-1, 1]"])
+def test_tables_of_unit_scale_beyond_the_unit_interval_are_mapped_to_it(digits_semi,
+                                                                       to_unit_scale):
+    """A Pipeline's StandardScaler, PCA whitening or MaxAbs-like [-1, 1] map: "auto" maps
+    the table to [0, 1] by each feature's minimum and maximum, without a warning; images
+    of unit scale (input_shape) stay as given."""
+    from sklearn.decomposition import PCA
     from sklearn.preprocessing import StandardScaler
 
     X, y, _, _ = digits_semi
-    for rows in (X, StandardScaler().fit_transform(X)):
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", InputScaleWarning)
-            auto = LadderClassifier([20], max_epochs=1, random_state=0).fit(rows, y)
-        given = LadderClassifier([20], input_scaling=None, max_epochs=1,
-                                 random_state=0).fit(rows, y)
-        assert auto.input_scaler_ is None
-        np.testing.assert_array_equal(auto.predict_proba(rows), given.predict_proba(rows))
+    rows = {"standardise": lambda: StandardScaler().fit_transform(X),
+            "whiten": lambda: PCA(20, whiten=True, random_state=0).fit_transform(X),
+            "to [-1, 1]": lambda: 2 * X - 1}[to_unit_scale]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputScaleWarning)
+        table = LadderClassifier([20], max_iter=2, random_state=0).fit(rows, y)
+    assert table.input_scaler_.kind() == "minmax"
+    mapped = table.input_scaler_.transform(rows)
+    np.testing.assert_allclose([mapped.min(), mapped.max()], [0, 1], atol=1e-6)
+    if to_unit_scale != "whiten":
+        images = LadderClassifier([Conv(10, 3), GlobalMeanPool()], input_shape=(1, 8, 8),
+                                  max_iter=2, random_state=0).fit(rows, y)
+        assert images.input_scaler_ is None
 
 
 @pytest.mark.parametrize("scale, offset", [(16.0, 0.0), (16e6, 0.0), (1e-3, 0.0),
@@ -81,9 +103,8 @@ def test_the_regressor_scales_raw_inputs_as_a_minmax_pipeline():
     from sklearn.preprocessing import MinMaxScaler
 
     rng = np.random.default_rng(0)
-    # e.g. measurements in grams; float32, as the estimator scales them: the pipeline's
-    # scaler then rounds as the estimator's does (float64 rows differ by a rounding)
-    X = rng.uniform(0, 500, (300, 5)).astype(np.float32)
+    # e.g. measurements in grams, float64: mapped in float64 both ways, then float32
+    X = rng.uniform(0, 500, (300, 5))
     y = np.sin(X[:, 0] / 100) + X[:, 1] / 500
     y[60:] = np.nan
     params = dict(layers=[16], max_epochs=3, random_state=0)
@@ -91,6 +112,21 @@ def test_the_regressor_scales_raw_inputs_as_a_minmax_pipeline():
     pipeline = make_pipeline(MinMaxScaler(), LadderRegressor(input_scaling=None, **params))
     np.testing.assert_allclose(auto.predict(X), pipeline.fit(X, y).predict(X), rtol=1e-5,
                                atol=1e-6)
+
+
+def test_a_feature_far_from_zero_is_mapped_before_float32_rounds_it():
+    # Timestamps in seconds: float32 holds 1.7e9 only to 128 s, so 1.7e9 + 10 and
+    # 1.7e9 + 40 are one float32; mapped in float64 first, the network tells them apart.
+    rng = np.random.default_rng(0)
+    seconds = rng.uniform(0, 1000, 200)
+    X = np.c_[1.7e9 + seconds, rng.normal(size=200)]
+    y = np.where(np.arange(200) % 4 == 0, (seconds > 500).astype(int), -1)
+    clf = LadderClassifier([16], max_iter=20, random_state=0).fit(X, y)
+    assert clf.input_scaler_.minmax_.data_min_[0] == X[:, 0].min()
+    rows = np.array([[1.7e9 + 10, 0.0], [1.7e9 + 40, 0.0]])
+    assert np.float32(rows[0, 0]) == np.float32(rows[1, 0])
+    proba = clf.predict_proba(rows)
+    assert not np.array_equal(proba[0], proba[1])
 
 
 def test_minmax_scales_inputs_of_unit_scale_too(digits_semi):
@@ -179,13 +215,12 @@ def test_auto_maps_far_tailed_features_by_their_distribution(digits_semi):
     assert clf.reconstruct(X_test).max() > 100  # the amounts' units, not [0, 1]
 
 
-def test_auto_on_unit_scale_inputs_maps_only_the_far_tailed_features(digits_semi):
-    """Standardised inputs with one feature of amounts: the other features stay as given
-    (a Pipeline's StandardScaler keeps its meaning), the amounts go to [0, 1]."""
-    from sklearn.preprocessing import StandardScaler
-
+def test_auto_on_unit_interval_inputs_maps_only_the_far_tailed_features(digits_semi):
+    """Inputs in [0, 1] with one feature of amounts (divided by their largest): the other
+    features stay as given, the amounts are mapped by their distribution function."""
     X, y, _, _ = digits_semi
-    X = StandardScaler().fit_transform(_digits_with_amount(X, np.random.default_rng(0)))
+    X = _digits_with_amount(X, np.random.default_rng(0))
+    X[:, 20] /= X[:, 20].max()
     clf = LadderClassifier([20], max_epochs=1, random_state=0).fit(X, y)
     scaler = clf.input_scaler_
     assert scaler.minmax_ is None

@@ -55,12 +55,12 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
 
     from sklearn_ladder import _input_scaling
 
-    def fast(seed, n_features, device, grid, raw):
+    def fast(seed, n_features, device, grid, inputs):
         ladder = LadderClassifier([8], max_iter=20, random_state=seed, device=device)
         tuned = {datasets.LADDER_GRID: datasets.ladder_grid(clone(ladder), n_features)}
         as_given = {name: clone(ladder).set_params(input_scaling=scaling)
                     for name, scaling in datasets.SCALINGS.items()}
-        return {datasets.LADDER: ladder, **(as_given if raw else {}),
+        return {datasets.LADDER: ladder, **(as_given if inputs == "raw" else {}),
                 **(tuned if grid else {}),
                 datasets.ENCODER: LadderClassifier([8], max_iter=20, mode="supervised",
                                                    random_state=seed),
@@ -92,9 +92,11 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
     assert [r["method"] for r in raw_runs] == [datasets.LADDER, *datasets.SCALINGS,
                                                datasets.ENCODER, "LabelSpreading (kNN)"]
     X, y = datasets.CLASSIFICATION["wine"][0](None)
-    for unscaled in (True, False):
-        X_train, _, X_test, _ = datasets._split(X, y, 3, 0, "classification", unscaled)
+    for inputs in datasets.INPUTS:
+        X_train, _, X_test, _ = datasets._split(X, y, 3, 0, "classification", inputs)
+        unscaled = inputs == "raw"
         assert (X_train.max() > 100) == unscaled and (X_test.max() > 100) == unscaled
+        assert (X_train.min() < 0) == (inputs == "standardised")
     cells = json.loads((out / "datasets.json").read_text())["cells"]
     assert [(c["dataset"], c["labels"]) for c in cells] == [("wine", 3), ("wine", 10)]
     # The ladder alone again, with another seed's scores standing in for a changed default:
