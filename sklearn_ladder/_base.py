@@ -77,8 +77,6 @@ AUTO_FEW_FEATURES = 10
 # a user may miss (below it, a text or one-hot pipeline would warn on every call).
 MAX_DENSE_ENTRIES = 2**28
 WARN_DENSE_ENTRIES = 2**24
-# Rows mapped by input_scaler_ at a time (a float64 chunk, never a float64 copy of X).
-SCALE_CHUNK_ROWS = 4096
 # Default λ_0..λ_L per mode, from the paper's 100-label MNIST settings (Table 1); for a
 # network of another depth the same pattern is stretched: full is λ_0, λ_1, then the
 # hidden value everywhere above.
@@ -535,15 +533,10 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                                       accept_sparse=True, reset=reset))
 
     def _scaled(self, X: np.ndarray) -> np.ndarray:
-        """X as the network takes it (``input_scaler_`` applied), float32; mapped a chunk
-        of rows at a time, so that float64 X gets no float64 copy."""
+        """X as the network takes it (``input_scaler_`` applied), float32."""
         if self.input_scaler_ is None:
             return X.astype(np.float32, copy=False)
-        scaled = np.empty(X.shape, dtype=np.float32)
-        for start in range(0, len(X), SCALE_CHUNK_ROWS):
-            rows = slice(start, start + SCALE_CHUNK_ROWS)
-            scaled[rows] = self.input_scaler_.transform(X[rows])
-        return scaled
+        return self.input_scaler_.network_inputs(X)
 
     def _check_feature_layer(self, n_layers: int) -> None:
         if self.feature_layer is not None and self.feature_layer > n_layers:

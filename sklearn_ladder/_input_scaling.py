@@ -60,6 +60,8 @@ TIED_FLOOR = 0.05
 TAIL_SAMPLE_ROWS = 10_000
 # Fewer values than this above a floor tell nothing about a tail.
 MIN_TAIL_VALUES = 20
+# Rows read at a time where a whole float64 copy of X is to be avoided.
+CHUNK_ROWS = 4096
 
 
 class InputScaleWarning(UserWarning):
@@ -74,7 +76,7 @@ class InputScaleWarning(UserWarning):
     """
 
 
-def _feature_mean_squares(X: np.ndarray, chunk: int = 4096) -> np.ndarray:
+def _feature_mean_squares(X: np.ndarray, chunk: int = CHUNK_ROWS) -> np.ndarray:
     """Each column's mean square, summed in float64 a chunk of rows at a time (no float64
     copy of a large X)."""
     total = np.zeros(X.shape[1])
@@ -240,6 +242,16 @@ class InputScaler(TransformerMixin, BaseEstimator):
 
     def inverse_transform(self, X):
         return self._map(X, "inverse_transform")
+
+    def network_inputs(self, X: np.ndarray) -> np.ndarray:
+        """``transform(X)`` as float32, the network's dtype, mapped ``CHUNK_ROWS`` rows at
+        a time in X's own precision (float64 X, kept so that a feature far from zero keeps
+        its spread, gets no float64 copy)."""
+        mapped = np.empty(X.shape, dtype=np.float32)
+        for start in range(0, len(X), CHUNK_ROWS):
+            rows = slice(start, start + CHUNK_ROWS)
+            mapped[rows] = self.transform(X[rows])
+        return mapped
 
     def _map(self, X, method: str):
         check_is_fitted(self, "quantile_features_")
