@@ -83,6 +83,10 @@ REGRESSOR_SIGMA = LadderRegressor._auto_noise_std  # the regressor's (0.15)
 BOTTOM = np.arange(len(PAPER)) == 0
 TOP = np.arange(len(PAPER)) == len(PAPER) - 1
 NARROW = [500, 250]
+# The default λ of that network (1000, 10, 0.1, 0.1), and the regressor's σ on each of
+# its layers above a clean input.
+NARROW_COSTS = default_costs(LadderRegressor(NARROW), 20).tolist()
+NARROW_CLEAN_INPUT = [0.0] + [REGRESSOR_SIGMA] * (len(NARROW_COSTS) - 1)
 
 
 def _mnist_probe(n_rows: int, pool: int, data_home=None):
@@ -150,6 +154,16 @@ VARIANTS = {
     "input sigma 0.03, regressor": lambda d: {"noise_std": layer_noise(0.03, REGRESSOR_SIGMA)},
     "encoder alone, input sigma 0.03, regressor": lambda d: {
         "mode": "supervised", "noise_std": layer_noise(0.03, REGRESSOR_SIGMA)},
+    # The regressor on layers="auto"'s network, its input left clean (σ_0 = 0, so λ_0 = 0:
+    # nothing to denoise there), its hidden layers corrupted and decoded.
+    "encoder alone, no input noise, regressor": lambda d: {
+        "mode": "supervised", "layers": NARROW, "noise_std": NARROW_CLEAN_INPUT},
+    "no input noise, regressor": lambda d: {
+        "layers": NARROW, "noise_std": NARROW_CLEAN_INPUT,
+        "denoising_costs": [0.0, *NARROW_COSTS[1:]]},
+    "no input noise, lambda/10, regressor": lambda d: {
+        "layers": NARROW, "noise_std": NARROW_CLEAN_INPUT,
+        "denoising_costs": [0.0, *(c / 10 for c in NARROW_COSTS[1:])]},
 }
 
 

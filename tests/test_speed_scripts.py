@@ -169,6 +169,12 @@ def test_lambda_scaling_rules_and_summary(tmp_path):
         "input sigma 0.03, regressor", 2))
     quiet.fit(X, np.where(np.arange(60) < 10, X[:, 0], np.nan))
     np.testing.assert_allclose(quiet.noise_std_, [0.03] + [0.15] * 6)
+    # the clean-input probes: nothing on the input to corrupt or decode, on two features too
+    clean = LadderRegressor(max_iter=2, random_state=0, **lambda_scaling.variant_params(
+        "no input noise, lambda/10, regressor", 2))
+    clean.fit(X, np.where(np.arange(60) < 10, X[:, 0], np.nan))
+    np.testing.assert_allclose(clean.noise_std_, [0.0, 0.15, 0.15, 0.15])
+    np.testing.assert_allclose(clean.denoising_costs_, [0.0, 1.0, 0.01, 0.01])
     narrow = LadderClassifier(max_iter=2, random_state=0, **lambda_scaling.variant_params(
         "encoder alone, layers 500-250", 2))
     narrow.fit(X, np.where(np.arange(60) < 10, y, -1))
