@@ -526,9 +526,11 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         return self.input_shape is None
 
     def _checked(self, X, reset: bool) -> np.ndarray:
-        """X validated and dense: float32 rows as given, any other in float64 until
-        ``_scaled``, so that a feature far from zero beside its spread (a timestamp in
-        seconds, 1.7e9 ± 1e3) is mapped before float32 would round it to a few values."""
+        """X validated and dense: float32 rows as given, any other dense X in float64
+        until ``_scaled``, so that a feature far from zero beside its spread (a timestamp
+        in seconds, 1.7e9 ± 1e3) is mapped before float32 would round it to a few values.
+        Sparse X is densified as float32 (``_densify``): a dense float64 copy would take
+        twice the memory."""
         return _densify(validate_data(self, X, dtype=[np.float64, np.float32],
                                       accept_sparse=True, reset=reset))
 
