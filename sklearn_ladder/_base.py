@@ -53,9 +53,10 @@ from .layers import PRESETS, as_specs, output_shapes
 
 __all__ = ["SHARED_PARAMETERS", "BaseLadder", "FitPlan", "InputScaleWarning", "make_init"]
 
-# max_epochs="auto": the paper's 150 epochs, but at least this many updates, so that a
-# small data set (few updates per epoch) trains as long as the data need; see the
-# benchmarks page for the measurements behind the number.
+# max_epochs="auto": the paper's 150 epochs, but at least this many updates (the
+# classifier's; an estimator's _auto_min_updates), so that a small data set (few updates
+# per epoch) trains as long as the data need; see the benchmarks page for the
+# measurements behind the number.
 AUTO_EPOCHS = 150
 AUTO_MIN_UPDATES = 3000
 # labeled_statistics="auto": the labeled rows borrow the unlabeled rows' batch statistics
@@ -260,6 +261,11 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     # denoising_costs=None in mode "full" on fewer than AUTO_FEW_FEATURES features: λ_0
     # alone, no hidden layer's cost (measured for classification only).
     _input_cost_only_on_few_features = True
+    # max_epochs="auto": the paper's 150 epochs but at least this many updates.
+    _auto_min_updates = AUTO_MIN_UPDATES
+    _auto_length_why = ("Small data sets have few updates per epoch (1,257 rows of digits "
+                        "give 13); the classifier's defaults were chosen on small tables "
+                        "trained this long.")
     _noise_std_why = (
         "0.3 is the paper's value on MNIST. On few features σ_0 = 0.3 drowns the input: "
         "each feature carries what no other repeats, while noise along the direction "
@@ -446,7 +452,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                 )
             return math.ceil(self.max_iter / per_epoch)
         if self.max_epochs == "auto":
-            return max(AUTO_EPOCHS, math.ceil(AUTO_MIN_UPDATES / per_epoch))
+            return max(AUTO_EPOCHS, math.ceil(self._auto_min_updates / per_epoch))
         return self.max_epochs
 
     def _labeled_statistics(self, n_features: int, y_encoded: np.ndarray, costs: np.ndarray,

@@ -107,10 +107,8 @@ PARAMETERS_DOC = """    Parameters
         batch normalisation needs two rows.
     max_epochs : int or "auto", default="auto"
         Epochs of training; an epoch is one pass over all rows (the unlabeled pool), that
-        is ``ceil(n_samples / batch_size)`` updates. ``"auto"`` trains the paper's 150
-        epochs, or longer where that would be fewer than 3,000 updates (small data sets:
-        1,257 rows of digits give 13 updates per epoch), so that a small data set trains
-        long enough and a large one (MNIST's 60,000 rows: 90,000 updates) as in the paper.
+        is ``ceil(n_samples / batch_size)`` updates.
+%(auto_length)s
     max_iter : int, default=None
         The training length in updates instead (each of ``batch_size`` labeled and
         ``batch_size`` unlabeled rows), rounded up to whole epochs; the learning rate
@@ -235,6 +233,12 @@ ATTRIBUTES_DOC = """    n_features_in_ : int
 """
 
 
+# max_epochs="auto"; the floor of updates and its reason are the estimator's.
+AUTO_LENGTH = (
+    '"auto" trains the paper\'s 150 epochs, or longer where that would be fewer than '
+    "%(min_updates)s updates, so that a small data set trains long enough and a large one "
+    "(MNIST's 60,000 rows: 90,000 updates) as in the paper. %(why)s")
+
 # denoising_costs=None, the classifier's rule on few features, and why.
 FEW_FEATURES_COSTS = (
     "In mode \"full\" on fewer than %(d)s input features, None means λ_0 alone (the "
@@ -285,8 +289,9 @@ INPUT_SCALING_WHY = (
 def fill_docstring(cls):
     """Put the shared parameter and attribute documentation into ``cls.__doc__``, with
     what differs between the estimators read from the class: the noise
-    (``cls._auto_noise_std``, ``cls._noise_std_why``) and the default λ on few features
-    (``cls._input_cost_only_on_few_features``)."""
+    (``cls._auto_noise_std``, ``cls._noise_std_why``), the default λ on few features
+    (``cls._input_cost_only_on_few_features``) and the training length
+    (``cls._auto_min_updates``, ``cls._auto_length_why``)."""
 
     def paragraph(text):
         return textwrap.fill(text, width=88, initial_indent=" " * 8,
@@ -294,6 +299,8 @@ def fill_docstring(cls):
 
     costs = (paragraph(FEW_FEATURES_COSTS) if cls._input_cost_only_on_few_features
              else "")
+    length = (AUTO_LENGTH.replace("%(min_updates)s", f"{cls._auto_min_updates:,}")
+              .replace("%(why)s", cls._auto_length_why))
     parameters = (PARAMETERS_DOC.replace("%(few_features_costs)s\n", costs)
                   .replace("%(unit_feature_rms)s", f"{UNIT_FEATURE_RMS:g}")
                   .replace("%(min_input_rms)s", f"{MIN_INPUT_RMS:g}")
@@ -302,6 +309,7 @@ def fill_docstring(cls):
                   .replace("%(input_scaling_why)s\n", paragraph(INPUT_SCALING_WHY))
                   .replace("%(wide)s", str(AUTO_WIDE_INPUT))
                   .replace("%(auto_layers_why)s\n", paragraph(AUTO_LAYERS_WHY))
+                  .replace("%(auto_length)s\n", paragraph(length))
                   .replace("%(sigma)s", repr(cls._auto_noise_std))
                   .replace("%(d)s", str(AUTO_FEW_FEATURES))
                   .replace("%(noise_std_why)s\n", paragraph(cls._noise_std_why)))

@@ -175,6 +175,12 @@ def test_lambda_scaling_rules_and_summary(tmp_path):
     clean.fit(X, np.where(np.arange(60) < 10, X[:, 0], np.nan))
     np.testing.assert_allclose(clean.noise_std_, [0.0, 0.15, 0.15, 0.15])
     np.testing.assert_allclose(clean.denoising_costs_, [0.0, 1.0, 0.01, 0.01])
+    # the length probe's 3,000 updates train the epochs max_epochs="auto" trained before
+    # the regressor's floor became 300 (the classifier's rule): 429 epochs of 700 rows
+    old_length = LadderRegressor(**lambda_scaling.variant_params("3,000 updates, regressor",
+                                                                 20))
+    assert old_length._n_epochs(700) == LadderClassifier()._n_epochs(700) == 429
+    assert old_length.layers == [500, 250]
     narrow = LadderClassifier(max_iter=2, random_state=0, **lambda_scaling.variant_params(
         "encoder alone, layers 500-250", 2))
     narrow.fit(X, np.where(np.arange(60) < 10, y, -1))

@@ -20,6 +20,18 @@ def test_auto_length_trains_small_data_longer_and_large_data_as_the_paper():
     assert clf.set_params(max_epochs=7)._n_epochs(1257) == 7
 
 
+def test_the_regressor_trains_the_papers_epochs_with_a_floor_of_300_updates():
+    rng = np.random.default_rng(0)
+    X = rng.random((250, 3)).astype(np.float32)
+    y = np.where(np.arange(250) < 40, X.sum(axis=1), np.nan)
+    reg = LadderRegressor([8], random_state=0).fit(X, y)
+    assert (reg.n_iter_, reg.n_updates_) == (150, 450)  # 3 updates per epoch
+    # 700 rows (7 updates per epoch): 150 epochs where the classifier trains 3,000 updates
+    assert LadderRegressor()._n_epochs(700) == AUTO_EPOCHS < LadderClassifier()._n_epochs(700)
+    assert LadderRegressor()._n_epochs(120) == 150  # 2 per epoch: 300 updates
+    assert LadderRegressor()._n_epochs(60) == 300  # 1 per epoch: lengthened to 300
+
+
 def test_max_iter_sets_the_length_in_updates(digits_semi):
     X, y, _, _ = digits_semi
     clf = LadderClassifier([20], max_iter=30, lr_decay_start=0.0, random_state=0).fit(X, y)
