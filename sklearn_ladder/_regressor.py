@@ -61,8 +61,9 @@ class LadderRegressor(RegressorMixin, BaseLadder):
     # rows of a small regression (benchmarks page, "The regressor's training length").
     _auto_min_updates = 300
     _auto_length_why = (
-        "300 is the classifier's 3,000 over 10: the regressor trains the paper's 150 "
-        "epochs unless one batch holds every row. Trained 3,000 updates, its test R² "
+        "The floor only lengthens a fit whose rows one batch holds (150 updates); the "
+        "regressor trains the paper's 150 epochs on more rows. Trained 3,000 updates, "
+        "its test R² "
         "fell while its labeled rows were fitted ever closer: their noisy input keeps "
         "moving the fit after it has reached them (the linear target of "
         "``benchmarks/datasets.py`` with 100 labeled rows, seed 0: R² 0.353 after 300 "
