@@ -47,7 +47,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from machine import describe, machine_info
+from machine import describe, machine_info, merged_machine
 from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
@@ -80,6 +80,8 @@ LADDER = "ladder (defaults)"
 LADDER_GRID = "ladder (λ × σ grid, 3-fold CV)"
 ENCODER = "ladder encoder alone"
 LADDER_AS_GIVEN = "ladder (input_scaling=None)"
+# Beside a run's log of runs (datasets-runs.jsonl): its machine, for a later --merge.
+MACHINE_FILE = "datasets-machine.json"
 # With --raw: the ladder with every other input_scaling beside its default; with
 # --standardised: the ladder with input_scaling=None beside it.
 SCALINGS = {LADDER_AS_GIVEN: None, "ladder (input_scaling='minmax')": "minmax",
@@ -448,11 +450,13 @@ def plot(rows: list[dict], path: Path) -> None:
 
 
 def _load_part(path: Path) -> dict:
-    """A datasets.json, or the JSON lines of a run that was stopped before writing one."""
+    """A datasets.json, or the JSON lines of a run that was stopped before writing one
+    (its machine read from the ``MACHINE_FILE`` beside it; None where none is)."""
     if path.suffix == ".jsonl":
         runs = [json.loads(line) for line in path.read_text().splitlines() if line]
+        machine = path.with_name(MACHINE_FILE)
         return {"runs": runs, "wall_time_s": sum(r["seconds"] or 0 for r in runs),
-                "machine": machine_info()}
+                "machine": json.loads(machine.read_text()) if machine.exists() else None}
     return json.loads(path.read_text())
 
 
@@ -502,10 +506,12 @@ def main(argv=None) -> int:
     if args.merge:
         parts = [_load_part(path) for path in args.merge]
         runs = _latest_runs([r for part in parts for r in part["runs"]])
-        wall, info = max(part["wall_time_s"] for part in parts), parts[0]["machine"]
+        wall = max(part["wall_time_s"] for part in parts)
+        info = merged_machine([part["machine"] for part in parts])
     else:
         args.output.mkdir(parents=True, exist_ok=True)
         log = args.output / "datasets-runs.jsonl"
+        (args.output / MACHINE_FILE).write_text(json.dumps(machine_info(), indent=1))
         options = {"device": args.device, "grid": args.grid, "inputs": args.inputs,
                    "methods": args.methods}
         if args.task in ("classification", "both"):

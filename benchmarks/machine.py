@@ -34,9 +34,33 @@ def machine_info(device: str = "cpu") -> dict:
     return info
 
 
+def merged_machine(infos: list) -> dict:
+    """One record for results merged from parts that ran apart: each fact the parts agree
+    on, or their values joined by "or" (a part may have run with other torch threads, or
+    in another session on another CPU). A part whose machine was not recorded (None)
+    adds "unrecorded" to every fact."""
+    first = next((info for info in infos if info), None)
+    merged = {}
+    for key in dict.fromkeys(k for info in infos if info for k in info) or machine_info():
+        values = [_text(info.get(key)) if info else "unrecorded" for info in infos]
+        distinct = list(dict.fromkeys(values))
+        merged[key] = (first.get(key) if first and len(distinct) == 1
+                       else " or ".join(distinct))
+    return merged
+
+
+def _text(value) -> str:
+    """A fact as words: a list joined by commas, an empty one or None as "none"."""
+    if isinstance(value, list):
+        return ", ".join(value) or "none"
+    return "none" if value is None else str(value)
+
+
 def describe(info: dict) -> str:
-    """One sentence for a result table: the machine of :func:`machine_info`."""
-    flags = ", ".join(info.get("cpu_bf16_flags") or ["no AVX512-BF16/AMX"])
+    """One sentence for a result table: the machine of :func:`machine_info` (or of
+    :func:`merged_machine`)."""
+    flags = info.get("cpu_bf16_flags") or ["no AVX512-BF16/AMX"]
+    flags = flags if isinstance(flags, str) else ", ".join(flags)
     return (f"Machine: {info['processor']} ({flags}), {info['cpu_count']} cores, "
             f"{info['torch_threads']} torch threads, torch {info['torch']}, device "
             f"{info['device']}"

@@ -117,6 +117,28 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
     assert rerun in merged_runs and runs[0] not in merged_runs  # wine 3, seed 0, ladder
     table = (merged / "datasets.md").read_text()
     assert "| wine | 3 per class |" in table and "of 2 cells" in table
+    assert "or unrecorded" not in table  # both parts wrote their machine beside their log
+    (again / datasets.MACHINE_FILE).unlink()  # a log from before the file was written
+    assert datasets.main(["--merge", str(out / "datasets-runs.jsonl"),
+                          str(again / "datasets-runs.jsonl"), "--output", str(merged)]) == 0
+    from machine import machine_info
+    threads = machine_info()["torch_threads"]
+    assert f"{threads} or unrecorded torch threads" in (merged / "datasets.md").read_text()
+
+
+def test_merged_machine_says_what_the_parts_ran_on():
+    from machine import describe, machine_info, merged_machine
+
+    one = {**machine_info(), "torch_threads": 1, "cpu_bf16_flags": ["avx512_bf16"]}
+    other = {**one, "torch_threads": 2, "cpu_bf16_flags": []}
+    merged = merged_machine([one, other, one])
+    assert merged["processor"] == one["processor"]
+    assert "(avx512_bf16 or none)" in describe(merged)
+    assert "1 or 2 torch threads" in describe(merged)
+    unknown = merged_machine([one, None])
+    assert unknown["torch"] == f"{one['torch']} or unrecorded"
+    assert set(merged_machine([None])) == set(one)
+    assert describe(merged_machine([None])).startswith("Machine: unrecorded (unrecorded)")
 
 
 def test_datasets_summary_counts_wins_within_one_std():
