@@ -203,6 +203,10 @@ def test_lambda_scaling_rules_and_summary(tmp_path):
                                                                  20))
     assert old_length._n_epochs(700) == LadderClassifier()._n_epochs(700) == 429
     assert old_length.layers == [500, 250]
+    # the classifier's probe: a third and twice its floor, on the defaults' network
+    for rule, epochs in (("1,000 updates", 143), ("6,000 updates", 858)):
+        probe = LadderClassifier(**lambda_scaling.variant_params(rule, 20))
+        assert probe.layers == [500, 250] and probe._n_epochs(700) == epochs
     narrow = LadderClassifier(max_iter=2, random_state=0, **lambda_scaling.variant_params(
         "encoder alone, layers 500-250", 2))
     narrow.fit(X, np.where(np.arange(60) < 10, y, -1))
