@@ -59,8 +59,7 @@ def _text(value) -> str:
 def describe(info: dict) -> str:
     """One sentence for a result table: the machine of :func:`machine_info` (or of
     :func:`merged_machine`)."""
-    flags = info.get("cpu_bf16_flags") or ["no AVX512-BF16/AMX"]
-    flags = flags if isinstance(flags, str) else ", ".join(flags)
+    flags = _text(info.get("cpu_bf16_flags") or "no AVX512-BF16/AMX")
     return (f"Machine: {info['processor']} ({flags}), {info['cpu_count']} cores, "
             f"{info['torch_threads']} torch threads, torch {info['torch']}, device "
             f"{info['device']}"

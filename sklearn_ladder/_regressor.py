@@ -63,9 +63,8 @@ class LadderRegressor(RegressorMixin, BaseLadder):
     _auto_length_why = (
         "The floor only lengthens a fit whose rows one batch holds (150 updates); the "
         "regressor trains the paper's 150 epochs on more rows. Trained 3,000 updates, "
-        "its test R² "
-        "fell while its labeled rows were fitted ever closer: their noisy input keeps "
-        "moving the fit after it has reached them (the linear target of "
+        "its test R² fell while its labeled rows were fitted ever closer: their noisy "
+        "input keeps moving the fit after it has reached them (the linear target of "
         "``benchmarks/datasets.py`` with 100 labeled rows, seed 0: R² 0.353 after 300 "
         "updates, 0.282 after 1,000, 0.263 after 3,000). Over that benchmark's 12 "
         "regression cells (5 seeds; 3 for two) the paper's 150 epochs, 600 to 1,650 "
