@@ -59,6 +59,14 @@ def _free_bytes(device: torch.device) -> int:
         return 8 * 2**30
 
 
+def _batch_key(net, n_rows: int) -> tuple:
+    """What nets must share to train in one batch: their structure, and the rows of an
+    update, B = min(batch_size, n_rows), which a net with fewer rows than its batch size
+    takes from its own row count (cross-validation folds of a small table differ by a
+    row or two)."""
+    return net.structure_key(), min(net.batch_size, n_rows)
+
+
 def models_per_batch(net, n_rows: int) -> int:
     """How many models like ``net`` (initialised) fit in one batch on its device."""
     free = _free_bytes(torch.device(net.device))
@@ -278,9 +286,10 @@ def train_batched(nets: list, datasets: list, stop: threading.Event | None = Non
 
     Raises MemoryError, naming the fix, when the batch does not fit in memory.
     """
-    if len({net.structure_key() for net in nets}) > 1:
-        raise ValueError("nets of different structures (layers, mode, combinator, batch "
-                         "size, device, ...) cannot train in one batch; group them first.")
+    if len({_batch_key(net, len(data)) for net, data in zip(nets, datasets)}) > 1:
+        raise ValueError("nets of different structures (layers, mode, combinator, rows "
+                         "per update, device, ...) cannot train in one batch; group them "
+                         "first.")
     if len(nets) == 1:
         error = _fit_alone(nets[0], datasets[0], stop)
         if isinstance(error, torch.OutOfMemoryError):
@@ -473,11 +482,11 @@ def _plan_all(estimators, X, y, sample_weight) -> list:
 
 def batch_groups(nets: list, n_rows: list, max_models: int | None = None) -> list[list[int]]:
     """Indices of the nets (planned, not trained; ``n_rows`` training rows each) that
-    train together: one structure per group, and at most ``max_models`` (or as many as
-    half the device's free memory holds) per group."""
+    train together: one structure and one number of rows per update per group, and at
+    most ``max_models`` (or as many as half the device's free memory holds) per group."""
     groups = {}
-    for i, net in enumerate(nets):
-        groups.setdefault(net.structure_key(), []).append(i)
+    for i, (net, rows) in enumerate(zip(nets, n_rows)):
+        groups.setdefault(_batch_key(net, rows), []).append(i)
     chunks = []
     for members in groups.values():
         size = max_models
@@ -495,7 +504,8 @@ def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
 
     Each estimator is fitted as by its own ``fit`` (its parameters, ``random_state``
     and rows; the same computation up to float rounding), but the models that share a
-    structure (layers, mode, combinator, batch size, device) train as one: their
+    structure (layers, mode, combinator, rows per update: ``batch_size`` or, on fewer
+    rows, all of them; device) train as one: their
     forward and backward passes run as batched products. λ (``denoising_costs``), σ
     (``noise_std``), the learning rate and its schedule, the seed and the rows may differ
     between them. On a GPU with graphed updates (``gpu_update``) each batch's update is

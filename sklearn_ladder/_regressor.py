@@ -36,6 +36,8 @@ class LadderRegressor(RegressorMixin, BaseLadder):
         Number of targets.
     y_mean_, y_scale_ : ndarray of shape (`n_outputs_`,)
         Mean and standard deviation of the labeled targets (used to standardise them).
+        An output whose labeled targets are all equal (standard deviation 0) is
+        predicted as that value.
     %(attributes)s
 
     Examples
@@ -105,9 +107,9 @@ class LadderRegressor(RegressorMixin, BaseLadder):
         self._y_1d = y.ndim == 1
         self.n_outputs_ = y2.shape[1]
         self.y_mean_ = y2[labeled].mean(axis=0)
-        scale = y2[labeled].std(axis=0)
-        self.y_scale_ = np.where(scale > 0, scale, 1.0)
-        return ((y2 - self.y_mean_) / self.y_scale_).astype(np.float32)
+        self.y_scale_ = y2[labeled].std(axis=0)
+        divisor = np.where(self.y_scale_ > 0, self.y_scale_, 1.0)
+        return ((y2 - self.y_mean_) / divisor).astype(np.float32)
 
     def _target_signature(self):
         return self.n_outputs_
@@ -119,8 +121,10 @@ class LadderRegressor(RegressorMixin, BaseLadder):
     def _held_out_score(outputs: np.ndarray, y: np.ndarray) -> float:
         return float(r2_score(y, outputs))
 
-    # R² is already 0 for predictions that ignore X (the mean).
-    _score_above_chance = _held_out_score
+    def _score_above_chance(self, outputs: np.ndarray, y: np.ndarray) -> float:
+        # R² is already 0 for predictions that ignore X (the mean). In the targets' units,
+        # where an output whose labeled targets are all equal is predicted exactly.
+        return self._held_out_score(outputs * self.y_scale_, y * self.y_scale_)
 
     def predict(self, X) -> np.ndarray:
         """Predicted targets, from the clean encoder with the test-time statistics.

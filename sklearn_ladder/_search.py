@@ -35,7 +35,7 @@ class LadderGridSearchCV(GridSearchCV):
     ``best_estimator_``, ...) and methods. Every (candidate, fold) fit is the fit that
     ``GridSearchCV`` would make (same parameters, seed and rows; the same computation
     up to float rounding), but the fits that share a structure (layers, mode, combinator,
-    batch size, device) train together as one batched model (see
+    rows per update, device) train together as one batched model (see
     :func:`~sklearn_ladder.fit_batched`): on a GPU, a grid of λ (``denoising_costs``),
     σ (``noise_std``), learning rates and seeds costs little more than one fit.
     Parameters that change the structure split the grid into groups; groups too large for

@@ -215,6 +215,22 @@ def test_batches_are_grouped_by_structure_and_chunked(digits_50_labels):
     nets = [e._plan_fit(X, y, None).net for e in estimators]
     assert batch_groups(nets, [len(X)] * 4) == [[0, 1], [2], [3]]
     assert batch_groups(nets, [len(X)] * 4, max_models=1) == [[0], [1], [2], [3]]
+    # A net with fewer rows than its batch size updates on all of them: same structure,
+    # other rows per update, so another group; above the batch size the count is moot.
+    same = [nets[0], nets[1], nets[0], nets[1]]
+    assert batch_groups(same, [200, 150, 99, 98]) == [[0, 1], [2], [3]]
+
+
+def test_grid_search_on_a_table_smaller_than_a_batch(grid_search_data):
+    X, y = grid_search_data[0][:70], grid_search_data[1][:70]  # 50 labeled, 20 not
+    estimator = LadderClassifier(layers=[20], max_epochs=40, random_state=0)
+    cv = LabeledStratifiedKFold(3)  # training folds of 53 or 54 rows, under batch_size
+    plain = GridSearchCV(estimator, {"noise_std": [0.1, 0.3]}, cv=cv,
+                         scoring=labeled_scorer("accuracy")).fit(X, y)
+    batched = LadderGridSearchCV(estimator, {"noise_std": [0.1, 0.3]}, cv=cv).fit(X, y)
+    assert batched.n_batches_ == 2
+    np.testing.assert_allclose(batched.cv_results_["mean_test_score"],
+                               plain.cv_results_["mean_test_score"], atol=0.02)
 
 
 @pytest.fixture(scope="module")

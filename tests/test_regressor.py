@@ -1,7 +1,9 @@
 import inspect
+import warnings
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 
 from sklearn_ladder import LadderClassifier, LadderRegressor
@@ -27,6 +29,17 @@ def test_fits_and_predicts_on_the_target_scale():
     assert reg.y_mean_[0] == pytest.approx(np.nanmean(y_semi))
     assert abs(pred.mean() - y.mean()) < 0.5  # un-standardised
     assert reg.score(X, y) > 0.8
+
+
+def test_an_output_labeled_with_one_value_is_predicted_as_that_value():
+    X, y, y_semi = data()
+    targets = np.c_[y_semi, np.where(np.isnan(y_semi), np.nan, 7.5)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # nothing to learn is no failure
+        reg = LadderRegressor(**FAST).fit(X, targets)
+    pred = reg.predict(X)
+    np.testing.assert_array_equal(pred[:, 1], 7.5)
+    assert reg.y_scale_[1] == 0 and r2_score(y, pred[:, 0]) > 0.8
 
 
 def test_score_ignores_nan_rows():
