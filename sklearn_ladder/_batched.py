@@ -311,7 +311,6 @@ def train_batched(nets: list, datasets: list, stop: threading.Event | None = Non
     with _SigintRecorder() as sigint:
         try:
             while not all(run.finished for run in runs) and not (stop and stop.is_set()):
-                template.train()  # a callback may have evaluated the first model
                 _update(runs, update, gather)
         except (torch.OutOfMemoryError, MemoryError) as exc:
             raise _out_of_memory(nets, exc) from exc
@@ -425,6 +424,9 @@ def _update(runs: list, update: _BatchedUpdate, gather: _RowGather) -> None:
     rows = [run.next_rows() for run in runs]
     if all(run.finished for run in runs):
         return
+    # The first model's module is the template every model's forward pass runs through;
+    # its epoch-end callbacks (early stopping's held-out score) may just have evaluated it.
+    runs[0].net.module_.train()
     x, y, weight = gather(rows)
     for k, run in enumerate(runs):
         if not run.finished:  # its batch as its own fit would see it (views, no copies)
