@@ -30,6 +30,7 @@ from sklearn.utils import _safe_indexing, check_consistent_length, check_random_
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
+from skorch.callbacks.scoring import ScoringBase
 
 from ._graph import GPU_UPDATES, resolve_gpu_update
 from ._input_scaling import (
@@ -247,6 +248,23 @@ def make_init(parameters: dict):
 
     __init__.__signature__ = signature
     return __init__
+
+
+def _user_callbacks(callbacks) -> list:
+    """The user's skorch callbacks; refuses skorch's scoring callbacks, whose scores
+    would be garbage: they score each training batch's predictions against its
+    targets as skorch's own nets make them, and a ladder's batches are not those."""
+    for entry in callbacks or []:
+        callback = entry[1] if isinstance(entry, tuple) else entry
+        if isinstance(callback, ScoringBase):
+            raise ValueError(
+                f"callbacks: {type(callback).__name__} cannot score a ladder: its training "
+                f"batches hold labeled and unlabeled rows and its net predicts no classes. "
+                f"Use early_stopping=True (the held-out rows' score is recorded as "
+                f"'valid_score' in history_; each epoch's 'supervised_cost' and "
+                f"'denoising_cost' are there too, for EarlyStopping or Checkpoint to "
+                f"monitor), or a callback of your own.")
+    return list(callbacks or [])
 
 
 class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator,
@@ -587,7 +605,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                     load_best=True)),
             ]
             y_encoded = mark_unlabeled(y_encoded, held_out)  # still in the unlabeled pool
-        return callbacks + list(self.callbacks or []), y_encoded
+        return callbacks + _user_callbacks(self.callbacks), y_encoded
 
     def _row_weights(self, X, y_encoded, sample_weight) -> np.ndarray | None:
         """Weights of the rows in the supervised cost: sample_weight × class weight."""

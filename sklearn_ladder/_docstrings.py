@@ -195,7 +195,12 @@ PARAMETERS_DOC = """    Parameters
         Layer whose clean activations ``transform`` returns: 1..L-1 are the hidden layers,
         L the logits; ``None`` is the last hidden layer (L - 1). Checked in ``fit``.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra :mod:`skorch.callbacks` run during training, after the ladder's own.
+        Extra :mod:`skorch.callbacks` run during training, after the ladder's own: those
+        that act on the net, its optimiser or its history (``LRScheduler``,
+        ``GradientNormClipping``, ``ProgressBar``, ``Checkpoint`` or ``EarlyStopping``
+        monitoring a key of ``history_`` such as ``"supervised_cost"``, ...). skorch's
+        ``EpochScoring`` and ``BatchScoring`` are refused: a ladder's batches are not
+        theirs to score.
 """
 
 # The fitted attributes every ladder estimator has, for the estimators' docstrings.

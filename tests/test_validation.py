@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from skorch.callbacks import BatchScoring, EpochScoring
 
 from sklearn_ladder import LadderClassifier
 
@@ -45,6 +46,8 @@ BAD_FIT = [
     ({"layers": [10, 0]}, X, y, "layers"),
     ({"batch_size": 1}, X, y, "batch_size"),
     ({"mode": "gamma", "denoising_costs": [1, 0, 0, 1]}, X, y, "mode='gamma' allows"),
+    ({"callbacks": [EpochScoring("accuracy", on_train=True)]}, X, y, "EpochScoring cannot"),
+    ({"callbacks": [("acc", BatchScoring("accuracy"))]}, X, y, "BatchScoring cannot"),
 ]
 
 
