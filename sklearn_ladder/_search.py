@@ -13,6 +13,7 @@ from sklearn.model_selection._validation import (
     _insert_error_scores,
     _warn_or_raise_about_fit_failures,
 )
+from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, indexable
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_method_params
@@ -48,8 +49,11 @@ class LadderGridSearchCV(GridSearchCV):
 
     Parameters
     ----------
-    estimator : LadderClassifier or LadderRegressor
-        The ladder to tune (not a pipeline: its fits are what is batched).
+    estimator : LadderClassifier, LadderRegressor or Pipeline
+        The ladder to tune, or a :class:`~sklearn.pipeline.Pipeline` whose last step is
+        one: the steps before it are fitted on each fold's training rows (unlabeled
+        rows included), once for each setting of their parameters in the grid, and the
+        ladders are batched on what those steps make of the rows.
     param_grid : dict or list of dict
         As for :class:`~sklearn.model_selection.GridSearchCV`.
     scoring : str, callable, list, tuple or dict, default=None
@@ -159,21 +163,19 @@ refit_time_, multimetric_
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets with unlabeled rows marked as for the estimator's ``fit``.
         **params : dict
-            ``sample_weight`` (split with the rows), as for the estimator's ``fit``.
+            ``sample_weight`` (split with the rows), as for the estimator's ``fit``;
+            for a pipeline, ``<ladder step>__sample_weight``.
 
         Returns
         -------
         self : object
             The fitted search.
         """
-        if not isinstance(self.estimator, BaseLadder):
-            raise ValueError(
-                f"LadderGridSearchCV batches the fits of a LadderClassifier or "
-                f"LadderRegressor, got {type(self.estimator).__name__}; use "
-                f"sklearn.model_selection.GridSearchCV for other estimators and pipelines.")
-        if unexpected := sorted(set(params) - {"sample_weight"}):
-            raise TypeError(f"fit got unexpected parameters {unexpected}; the ladder's fit "
-                            f"takes sample_weight only.")
+        step = _ladder_step(self.estimator)
+        weight_key = "sample_weight" if step is None else f"{step}__sample_weight"
+        if unexpected := sorted(set(params) - {weight_key}):
+            raise TypeError(f"fit got unexpected parameters {unexpected}; it takes "
+                            f"{weight_key} only (the ladder's sample_weight).")
         scorers, multimetric = self._scorers()
         X, y = indexable(X, y)
         params = _check_method_params(X, params)
@@ -181,7 +183,7 @@ refit_time_, multimetric_
         splits = self._splits(X, y)
         self.n_splits_ = len(splits)
         tasks = [(candidate, train, test) for candidate in candidates for train, test in splits]
-        out = self._evaluate(X, y, params.get("sample_weight"), tasks, scorers, multimetric)
+        out = self._evaluate(X, y, params.get(weight_key), tasks, scorers, multimetric)
         _warn_or_raise_about_fit_failures(out, self.error_score)
         if callable(self.scoring):
             _insert_error_scores(out, self.error_score)
@@ -194,13 +196,14 @@ refit_time_, multimetric_
     def _evaluate(self, X, y, sample_weight, tasks, scorers, multimetric) -> list:
         """The ``_fit_and_score`` results of every task, trained in batches."""
         # Only the planned nets and row counts are kept, not each plan's copy of its rows:
-        # a batch plans its fits again where it trains.
-        nets, n_rows = [], []
-        for candidate, train, _ in tasks:
-            plan = _with_params(self.estimator, candidate)._plan_fit(
-                *_rows(X, y, sample_weight, train))
-            nets.append(plan.net)
-            n_rows.append(len(plan.data))
+        # a batch plans its fits again where it trains. The fits are planned fold by fold,
+        # so that only one fold's (preprocessed) rows are held at a time.
+        nets, n_rows = [None] * len(tasks), [0] * len(tasks)
+        fold_rows = _FoldRows(self.estimator, X, y, sample_weight, keep=1)
+        for i in sorted(range(len(tasks)), key=lambda i: fold_rows.key(*tasks[i][:2])):
+            ladder, rows, _ = fold_rows(*tasks[i][:2])
+            plan = ladder._plan_fit(*rows)
+            nets[i], n_rows[i] = plan.net, len(plan.data)
         chunks = batch_groups(nets, n_rows, self.max_models)
         self.n_batches_ = len(chunks)
         if self.verbose > 0:
@@ -247,6 +250,67 @@ def _rows(X, y, sample_weight, rows) -> tuple:
             None if sample_weight is None else _safe_indexing(sample_weight, rows))
 
 
+
+def _ladder_step(estimator) -> str | None:
+    """None for a ladder; for a pipeline that ends in one, the name of that step (the
+    prefix of its parameters). Anything else is refused."""
+    if isinstance(estimator, BaseLadder):
+        return None
+    if isinstance(estimator, Pipeline) and isinstance(estimator.steps[-1][1], BaseLadder):
+        return estimator.steps[-1][0]
+    raise ValueError(
+        f"LadderGridSearchCV batches the fits of a LadderClassifier or LadderRegressor, "
+        f"alone or at the end of a Pipeline; got {type(estimator).__name__}. Use "
+        f"sklearn.model_selection.GridSearchCV for other estimators.")
+
+
+class _FoldRows:
+    """Each fit of a search as its ladder sees it: ``(ladder, (X, y, sample_weight),
+    model)``, the ladder with the candidate's parameters, its fold's training rows and
+    the model that is scored. For a pipeline, the rows have been through its steps
+    before the ladder, fitted on the fold's training rows (unlabeled ones included),
+    and the model is those fitted steps followed by the ladder.
+
+    The rows of a fold, and its fitted steps, are made once for each setting of the
+    steps' parameters and shared by the fits that ask for them again (one copy of the
+    rows for ``fit_batched`` to put on the device); ``keep`` bounds how many are held.
+    """
+
+    def __init__(self, estimator, X, y, sample_weight, keep: int | None = None):
+        self.estimator, self.step = estimator, _ladder_step(estimator)
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.keep, self.made = keep, {}
+
+    def key(self, candidate: dict, train) -> tuple:
+        """The fold, and the candidate's parameters of the steps before the ladder."""
+        prefix = f"{self.step}__"
+        steps = [] if self.step is None else sorted(
+            (name, repr(value)) for name, value in candidate.items()
+            if not name.startswith(prefix))
+        return id(train), tuple(steps)
+
+    def __call__(self, candidate: dict, train) -> tuple:
+        model = _with_params(self.estimator, candidate)
+        key = self.key(candidate, train)
+        if key not in self.made:
+            if self.keep is not None and len(self.made) >= self.keep:
+                self.made.pop(next(iter(self.made)))
+            self.made[key] = self._make(model, train)
+        rows, steps = self.made[key]
+        if self.step is None:
+            return model, rows, model
+        ladder = model.steps[-1][1]
+        model.steps = [*steps, (self.step, ladder)]  # the fitted steps this fold shares
+        return ladder, rows, model
+
+    def _make(self, model, train) -> tuple:
+        X, y, weight = _rows(self.X, self.y, self.sample_weight, train)
+        if self.step is None:
+            return (X, y, weight), None
+        before = model[:-1]
+        return (before.fit_transform(X, y), y, weight), before.steps
+
+
 def _scores(scorers: dict, multimetric: bool, estimator, X, y):
     if multimetric:
         return {name: scorer(estimator, X, y) for name, scorer in scorers.items()}
@@ -257,19 +321,15 @@ def _fit_and_score_batch(estimator, X, y, sample_weight, tasks, scorers, multime
                          return_train_score, error_score, max_models) -> list:
     """Fit one batch of (candidate, train, test) tasks together and score each, as
     scikit-learn's ``_fit_and_score`` reports it; the batch's time is shared evenly."""
-    models = [_with_params(estimator, candidate) for candidate, _, _ in tasks]
     # One copy of each fold's rows, which fit_batched then puts on the device once.
-    folds = {}
-    for _, train, _ in tasks:
-        if id(train) not in folds:
-            folds[id(train)] = _rows(X, y, sample_weight, train)
-    rows = [folds[id(train)] for _, train, _ in tasks]
     start = time.perf_counter()
-    errors = fit_batched(models, *map(list, zip(*rows)), max_models=max_models,
+    fold_rows = _FoldRows(estimator, X, y, sample_weight)
+    ladders, rows, models = zip(*(fold_rows(candidate, train) for candidate, train, _ in tasks))
+    errors = fit_batched(list(ladders), *map(list, zip(*rows)), max_models=max_models,
                          raise_errors=error_score == "raise")
     fit_time = (time.perf_counter() - start) / len(tasks)
     results = []
-    for model, error, (_, _, test), (X_train, y_train, _) in zip(models, errors, tasks, rows):
+    for model, error, (_, train, test) in zip(models, errors, tasks):
         result = {"fit_time": fit_time, "score_time": 0.0, "n_test_samples": len(test),
                   "fit_error": None}
         if error is not None:
@@ -281,6 +341,7 @@ def _fit_and_score_batch(estimator, X, y, sample_weight, tasks, scorers, multime
             X_test, y_test, _ = _rows(X, y, None, test)
             result["test_scores"] = _scores(scorers, multimetric, model, X_test, y_test)
             if return_train_score:
+                X_train, y_train, _ = _rows(X, y, None, train)
                 result["train_scores"] = _scores(scorers, multimetric, model, X_train, y_train)
             result["score_time"] = time.perf_counter() - start
         if not return_train_score:

@@ -13,7 +13,11 @@ import torch
 from _helpers import assert_same_fits, batch_losses, watch_host_reads
 from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
+from sklearn.feature_selection import VarianceThreshold
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
 
 from sklearn_ladder import InputScaleWarning, LadderClassifier, LadderRegressor, fit_batched
 from sklearn_ladder._batched import batch_groups
@@ -276,14 +280,44 @@ def test_grid_search_with_several_metrics_failures_and_chunks(grid_search_data):
     assert search.best_index_ == 0 and search.best_params_["learning_rate"] == 0.002
 
 
+def test_grid_search_over_a_pipeline_gives_grid_search_cv_results(grid_search_data,
+                                                                  monkeypatch):
+    X, y = grid_search_data
+    fits = []
+    fit = VarianceThreshold.fit  # its fit_transform calls fit
+    monkeypatch.setattr(VarianceThreshold, "fit",
+                        lambda self, *a, **k: fits.append(1) or fit(self, *a, **k))
+    # (A deterministic step: PCA's products differ in their last bits from run to run,
+    # which is enough to flip a prediction of a ladder trained this briefly.)
+    pipeline = make_pipeline(VarianceThreshold(), LadderClassifier(layers=[40], max_epochs=4,
+                                                                   random_state=0))
+    grid = {"variancethreshold__threshold": [0.0, 0.05],
+            "ladderclassifier__noise_std": [0.1, 0.3]}
+    cv, weight = LabeledStratifiedKFold(3), np.linspace(0.5, 1.5, len(y))
+    plain = GridSearchCV(pipeline, grid, cv=cv, scoring=labeled_scorer("accuracy")).fit(
+        X, y, ladderclassifier__sample_weight=weight)
+    fits.clear()
+    batched = LadderGridSearchCV(pipeline, grid, cv=cv).fit(
+        X, y, ladderclassifier__sample_weight=weight)
+    # The step is fitted for each fold and threshold once where the fits are planned and
+    # once where they train (3 folds × 2 thresholds each), then for the refit.
+    assert len(fits) == 2 * 6 + 1
+    assert batched.n_batches_ == 2  # 61 or 37 inputs: two structures
+    assert batched.best_params_ == plain.best_params_
+    np.testing.assert_allclose(batched.cv_results_["mean_test_score"],
+                               plain.cv_results_["mean_test_score"], atol=0.02)
+    np.testing.assert_array_equal(batched.predict(X), plain.predict(X))
+
+
 def test_grid_search_refuses_what_it_cannot_batch(grid_search_data):
     X, y = grid_search_data
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import MinMaxScaler
-
-    pipeline = make_pipeline(MinMaxScaler(), LadderClassifier())
+    pipeline = make_pipeline(MinMaxScaler(), LogisticRegression())
     with pytest.raises(ValueError, match="GridSearchCV for other estimators"):
-        LadderGridSearchCV(pipeline, {"ladderclassifier__noise_std": [0.1]}).fit(X, y)
+        LadderGridSearchCV(pipeline, {"logisticregression__C": [0.1]}).fit(X, y)
+    with pytest.raises(TypeError, match="ladderclassifier__sample_weight only"):
+        LadderGridSearchCV(make_pipeline(MinMaxScaler(), LadderClassifier()),
+                           {"ladderclassifier__noise_std": [0.1]}).fit(
+            X, y, sample_weight=np.ones(len(y)))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(TypeError, match="sample_weight only"):
