@@ -187,6 +187,11 @@ CLASSIFICATION = {
                                                     [5, 20]),
     "counts (3 classes, 30 features)": (lambda home: _counts(), [5, 20]),
     "mistyped entries (3 classes, 10 features)": (lambda home: _mistyped(), [5, 20]),
+    # Held out, fifth round: scikit-learn's own semi-supervised demonstrations, two
+    # features and one label per class (its label-propagation example's circles).
+    "circles, scikit-learn's example (200 rows)": (
+        lambda home: make_circles(n_samples=200, shuffle=False), [1]),
+    "two moons, 200 rows": (lambda home: make_moons(200, noise=0.05, random_state=0), [1]),
 }
 REGRESSION = {
     "diabetes": (lambda home: load_diabetes(return_X_y=True), [30, 100]),
