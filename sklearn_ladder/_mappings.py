@@ -4,9 +4,10 @@ Each map takes layer ``l - 1`` to layer ``l`` in the encoder (``encode``, with t
 W_l) and the decoder's reconstruction of layer ``l`` back to the shape of layer ``l - 1``
 (``decode``, with its own weights V_l), following the paper's rules: a dense layer's
 inverse is a dense map the other way, a convolution's inverse swaps valid and full
-convolution, a max-pool's inverse is nearest-neighbour up-sampling, a global mean pool's
-inverse is broadcasting. The maps hold no tensors; the :class:`~sklearn_ladder._ladder.Ladder`
-owns the parameters and passes them in.
+convolution (a same convolution's is a same convolution), a max-pool's inverse is
+nearest-neighbour up-sampling, a global mean pool's inverse is broadcasting. The maps
+hold no tensors; the :class:`~sklearn_ladder._ladder.Ladder` owns the parameters and
+passes them in.
 
 Encoder tensors carry a group axis after the rows, ``(N, G, *shape)`` (labeled and
 unlabeled rows side by side); decoder tensors do not, ``(N, *shape)``.
@@ -89,8 +90,7 @@ class _ConvMapping(_Mapping):
         return _gaussian(*shape, k, k, fan_in=c_out * k * k, generator=generator)
 
     def encode(self, h, weight):
-        padding = self.spec.kernel_size - 1 if self.spec.padding == "full" else 0
-        z = F.conv2d(_merge_groups(h), weight, padding=padding)
+        z = F.conv2d(_merge_groups(h), weight, padding=self.spec.pad)
         return z.unflatten(0, h.shape[:2])
 
     def decode(self, z_hat, weight):
@@ -98,9 +98,11 @@ class _ConvMapping(_Mapping):
         # convolution is computed as a transposed convolution: the same map up to a flip
         # of the (freely learned) kernel, without multiplying the k - 1 rows of zero
         # padding; for Conv-FC's 26×26 kernel on 3×3 maps that is 80 times fewer products.
+        # A same convolution's inverse is a same convolution.
         if self.spec.padding == "valid":
             return F.conv_transpose2d(z_hat, weight)
-        return F.conv2d(z_hat, weight)
+        return F.conv2d(z_hat, weight, padding=self.spec.pad if self.spec.padding == "same"
+                        else 0)
 
 
 class _MaxPoolMapping(_Mapping):

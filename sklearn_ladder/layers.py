@@ -74,21 +74,33 @@ class Conv:
         Number of output maps.
     kernel_size : int
         Height and width of the square kernel.
-    padding : {"valid", "full"}, default="valid"
-        ``"valid"`` (no padding: the maps shrink by ``kernel_size - 1``) or ``"full"``
-        (padding ``kernel_size - 1`` on every side: they grow by as much). The decoder's
-        transposed mapping swaps the two, which restores the input's size.
+    padding : {"valid", "full", "same"}, default="valid"
+        ``"valid"`` (no padding: the maps shrink by ``kernel_size - 1``), ``"full"``
+        (padding ``kernel_size - 1`` on every side: they grow by as much; the paper's
+        two) or ``"same"`` (padding ``(kernel_size - 1) / 2`` on every side, for an odd
+        ``kernel_size``: they keep their size). The decoder's mapping swaps valid and
+        full, and is a same convolution for a same one, which restores the input's size.
     """
 
     channels: int
     kernel_size: int
-    padding: Literal["valid", "full"] = "valid"
+    padding: Literal["valid", "full", "same"] = "valid"
 
     def __post_init__(self):
         _check_positive("Conv channels", self.channels)
         _check_positive("Conv kernel_size", self.kernel_size)
-        if self.padding not in ("valid", "full"):
-            raise ValueError(f"Conv padding must be 'valid' or 'full', got {self.padding!r}")
+        if self.padding not in ("valid", "full", "same"):
+            raise ValueError(
+                f"Conv padding must be 'valid', 'full' or 'same', got {self.padding!r}")
+        if self.padding == "same" and self.kernel_size % 2 == 0:
+            raise ValueError(f"Conv padding 'same' needs an odd kernel_size (the same "
+                             f"padding on every side), got {self.kernel_size}")
+
+    @property
+    def pad(self) -> int:
+        """The zero padding on every side of the input maps."""
+        return {"valid": 0, "full": self.kernel_size - 1,
+                "same": (self.kernel_size - 1) // 2}[self.padding]
 
 
 @dataclass(frozen=True)
@@ -163,7 +175,7 @@ def output_shapes(input_shape, layers) -> list[tuple[int, ...]]:
                 )
             channels, height, width = shape
             if isinstance(spec, Conv):
-                grow = spec.kernel_size - 1 if spec.padding == "full" else 1 - spec.kernel_size
+                grow = 2 * spec.pad + 1 - spec.kernel_size
                 shape = (spec.channels, height + grow, width + grow)
             elif isinstance(spec, MaxPool):
                 shape = (channels, height // spec.size, width // spec.size)

@@ -66,8 +66,9 @@ def test_layers_that_do_not_fit_their_input_are_refused(shape, layers, match):
         output_shapes(shape, layers)
 
 
-@pytest.mark.parametrize("make", [lambda: Conv(0, 3), lambda: Conv(4, 3, "same"),
-                                  lambda: MaxPool(0), lambda: Dense(2.5)])
+@pytest.mark.parametrize("make", [lambda: Conv(0, 3), lambda: Conv(4, 3, "circular"),
+                                  lambda: Conv(4, 2, "same"), lambda: MaxPool(0),
+                                  lambda: Dense(2.5)])
 def test_bad_specifications_are_refused(make):
     with pytest.raises(ValueError):
         make()
@@ -143,7 +144,8 @@ def test_gamma_model_builds_only_the_top():
 
 
 @pytest.mark.parametrize("spec, in_shape", [
-    (Conv(4, 3), (3, 9, 9)), (Conv(4, 3, "full"), (3, 9, 9)), (MaxPool(2), (3, 15, 15)),
+    (Conv(4, 3), (3, 9, 9)), (Conv(4, 3, "full"), (3, 9, 9)), (Conv(4, 5, "same"), (3, 9, 9)),
+    (MaxPool(2), (3, 15, 15)),
     (GlobalMeanPool(), (3, 5, 7)), (Dense(6), (3, 4, 4)), (Dense(6), (12,)),
 ])
 def test_each_map_goes_down_and_back_up_to_its_input_shape(spec, in_shape):
@@ -164,6 +166,16 @@ def test_decoder_of_a_valid_conv_is_the_full_convolution():
     torch.testing.assert_close(mapping.decode(z, v.double()), full)
 
 
+def test_a_same_conv_keeps_the_maps_size_both_ways():
+    mapping = make_mapping(Conv(4, 5, "same"), (3, 9, 9))
+    w, v = mapping.encoder_weight().double(), mapping.decoder_weight().double()
+    h = torch.rand(2, 1, 3, 9, 9, dtype=torch.double)
+    torch.testing.assert_close(mapping.encode(h, w)[:, 0], F.conv2d(h[:, 0], w, padding=2))
+    z = torch.rand(2, 4, 9, 9, dtype=torch.double)
+    torch.testing.assert_close(mapping.decode(z, v), F.conv2d(z, v, padding=2))
+    assert output_shapes((3, 9, 9), [Conv(4, 5, "same")])[1] == (4, 9, 9)
+
+
 def test_global_pool_is_inverted_by_broadcasting_and_max_pool_by_nearest_upsampling():
     pool = make_mapping(GlobalMeanPool(), (2, 3, 3))
     up = pool.decode(torch.tensor([[1.0, 2.0]]), None)
@@ -181,9 +193,15 @@ def test_weight_init_scale_is_one_over_sqrt_fan_in():
     assert conv.decoder_weight().std().item() == pytest.approx((64 * 25) ** -0.5, rel=0.05)
 
 
-def test_a_few_updates_lower_the_cost():
+# SMALL with same convolutions: the maps keep their size through them.
+SAME = [Conv(8, 3, "same"), MaxPool(2), Conv(8, 3, "same"), Conv(10, 1), GlobalMeanPool(),
+        Dense(10)]
+
+
+@pytest.mark.parametrize("layers", [SMALL, SAME], ids=["valid-full", "same"])
+def test_a_few_updates_lower_the_cost(layers):
     costs = [10.0, 1.0, 0.1, 0.1, 0.1, 0.1, 0.1]
-    ladder = _ladder(SMALL, (1, 8, 8), costs).train()
+    ladder = _ladder(layers, (1, 8, 8), costs).train()
     cost = LadderCost(costs)
     optimizer = torch.optim.Adam(ladder.parameters(), lr=0.01)
     g = torch.Generator().manual_seed(0)
