@@ -74,7 +74,8 @@ class LadderGridSearchCV(GridSearchCV):
     pre_dispatch : int or str, default="2*n_jobs"
         As for :class:`~sklearn.model_selection.GridSearchCV`.
     error_score : "raise" or float, default=np.nan
-        Score of a fit that failed (e.g. diverged); "raise" raises its error.
+        Score of a fit that failed (diverged, or could not start: a candidate's invalid
+        parameter, a step before the ladder that fails); "raise" raises its error.
     return_train_score : bool, default=False
         Also score the training rows (their labeled ones).
     max_models : int, default=None
@@ -193,18 +194,35 @@ refit_time_, multimetric_
         self._select_and_refit(X, y, params)
         return self
 
-    def _evaluate(self, X, y, sample_weight, tasks, scorers, multimetric) -> list:
-        """The ``_fit_and_score`` results of every task, trained in batches."""
-        # Only the planned nets and row counts are kept, not each plan's copy of its rows:
-        # a batch plans its fits again where it trains. The fits are planned fold by fold,
-        # so that only one fold's (preprocessed) rows are held at a time.
-        nets, n_rows = [None] * len(tasks), [0] * len(tasks)
+    def _plan(self, X, y, sample_weight, tasks) -> tuple[dict, dict]:
+        """Each task's planned net and number of training rows, by task index, and the
+        error of each task whose fit cannot even be planned (invalid parameters or data,
+        a failing step before the ladder): as a failed fit, unless error_score="raise".
+
+        Only the planned nets and row counts are kept, not each plan's copy of its rows
+        (a batch plans its fits again where it trains); the tasks are planned fold by
+        fold, so that only one fold's (preprocessed) rows are held at a time.
+        """
+        planned, errors = {}, {}
         fold_rows = _FoldRows(self.estimator, X, y, sample_weight, keep=1)
         for i in sorted(range(len(tasks)), key=lambda i: fold_rows.key(*tasks[i][:2])):
-            ladder, rows, _ = fold_rows(*tasks[i][:2])
-            plan = ladder._plan_fit(*rows)
-            nets[i], n_rows[i] = plan.net, len(plan.data)
-        chunks = batch_groups(nets, n_rows, self.max_models)
+            try:
+                ladder, rows, _ = fold_rows(*tasks[i][:2])
+                plan = ladder._plan_fit(*rows)
+            except Exception as exc:
+                if self.error_score == "raise":
+                    raise
+                errors[i] = exc
+                continue
+            planned[i] = plan.net, len(plan.data)
+        return dict(sorted(planned.items())), errors
+
+    def _evaluate(self, X, y, sample_weight, tasks, scorers, multimetric) -> list:
+        """The ``_fit_and_score`` results of every task, trained in batches."""
+        planned, errors = self._plan(X, y, sample_weight, tasks)
+        indices = list(planned)
+        chunks = [[indices[j] for j in chunk] for chunk in batch_groups(
+            *map(list, zip(*planned.values())), self.max_models)] if planned else []
         self.n_batches_ = len(chunks)
         if self.verbose > 0:
             print(f"Fitting {self.n_splits_} folds for each of {len(tasks) // self.n_splits_} "
@@ -218,6 +236,9 @@ refit_time_, multimetric_
         for chunk, chunk_results in zip(chunks, results):
             for i, result in zip(chunk, chunk_results):
                 out[i] = result
+        for i, error in errors.items():
+            out[i] = _failed_fit(error, 0.0, len(tasks[i][2]), scorers, multimetric,
+                                 self.return_train_score, self.error_score)
         return out
 
     def _select_and_refit(self, X, y, params) -> None:
@@ -330,21 +351,29 @@ def _fit_and_score_batch(estimator, X, y, sample_weight, tasks, scorers, multime
     fit_time = (time.perf_counter() - start) / len(tasks)
     results = []
     for model, error, (_, train, test) in zip(models, errors, tasks):
-        result = {"fit_time": fit_time, "score_time": 0.0, "n_test_samples": len(test),
-                  "fit_error": None}
         if error is not None:
-            failed = {name: error_score for name in scorers} if multimetric else error_score
-            result.update(fit_error="".join(traceback.format_exception(error)),
-                          test_scores=failed, train_scores=failed)
-        else:
-            start = time.perf_counter()
-            X_test, y_test, _ = _rows(X, y, None, test)
-            result["test_scores"] = _scores(scorers, multimetric, model, X_test, y_test)
-            if return_train_score:
-                X_train, y_train, _ = _rows(X, y, None, train)
-                result["train_scores"] = _scores(scorers, multimetric, model, X_train, y_train)
-            result["score_time"] = time.perf_counter() - start
-        if not return_train_score:
-            result.pop("train_scores", None)
+            results.append(_failed_fit(error, fit_time, len(test), scorers, multimetric,
+                                       return_train_score, error_score))
+            continue
+        result = {"fit_time": fit_time, "n_test_samples": len(test), "fit_error": None}
+        start = time.perf_counter()
+        X_test, y_test, _ = _rows(X, y, None, test)
+        result["test_scores"] = _scores(scorers, multimetric, model, X_test, y_test)
+        if return_train_score:
+            X_train, y_train, _ = _rows(X, y, None, train)
+            result["train_scores"] = _scores(scorers, multimetric, model, X_train, y_train)
+        result["score_time"] = time.perf_counter() - start
         results.append(result)
     return results
+
+
+def _failed_fit(error, fit_time, n_test, scorers, multimetric, return_train_score,
+                error_score) -> dict:
+    """A failed fit's result, as scikit-learn's ``_fit_and_score`` reports it."""
+    failed = {name: error_score for name in scorers} if multimetric else error_score
+    result = {"fit_time": fit_time, "score_time": 0.0, "n_test_samples": n_test,
+              "fit_error": "".join(traceback.format_exception(error)),
+              "test_scores": failed}
+    if return_train_score:
+        result["train_scores"] = failed
+    return result

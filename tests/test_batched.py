@@ -309,6 +309,31 @@ def test_grid_search_over_a_pipeline_gives_grid_search_cv_results(grid_search_da
     np.testing.assert_array_equal(batched.predict(X), plain.predict(X))
 
 
+@pytest.mark.parametrize("estimator, grid", [
+    (LadderClassifier(layers=[20], max_epochs=2, random_state=0),
+     {"noise_std": [0.1, -1.0]}),                                  # an invalid parameter
+    (make_pipeline(VarianceThreshold(), LadderClassifier(layers=[20], max_epochs=2,
+                                                         random_state=0)),
+     {"variancethreshold__threshold": [0.0, 10.0]}),               # a failing step
+], ids=["ladder", "pipeline"])
+def test_a_fit_that_cannot_start_fails_alone_as_in_grid_search_cv(grid_search_data,
+                                                                  estimator, grid):
+    X, y = grid_search_data
+    cv = LabeledStratifiedKFold(3)
+    with pytest.warns(FitFailedWarning, match="3 fits failed"):
+        plain = GridSearchCV(estimator, grid, cv=cv, scoring=labeled_scorer("accuracy"),
+                             return_train_score=True).fit(X, y)
+    with pytest.warns(FitFailedWarning, match="3 fits failed"):
+        batched = LadderGridSearchCV(estimator, grid, cv=cv, return_train_score=True).fit(X, y)
+    for key in ("mean_test_score", "mean_train_score"):
+        np.testing.assert_allclose(batched.cv_results_[key], plain.cv_results_[key],
+                                   atol=0.02)
+        assert np.isnan(batched.cv_results_[key][1])
+    assert batched.n_batches_ == 1 and batched.best_index_ == 0
+    with pytest.raises(ValueError):
+        LadderGridSearchCV(estimator, grid, cv=cv, error_score="raise").fit(X, y)
+
+
 def test_grid_search_refuses_what_it_cannot_batch(grid_search_data):
     X, y = grid_search_data
     pipeline = make_pipeline(MinMaxScaler(), LogisticRegression())
