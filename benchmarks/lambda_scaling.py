@@ -182,6 +182,10 @@ VARIANTS = {
     # The classifier's floor of 3,000 updates (what max_epochs="auto" trains on every
     # table here but MNIST's: 2 to 15 updates per epoch) against a third and twice it.
     **{f"{n:,} updates": trained_for(n) for n in (1000, 6000)},
+    # On fewer than 10 features (where the default λ is λ_0 = 1000 alone), the top
+    # layer's λ too: the Γ-model's consistency, tried for one label per class.
+    "top lambda 1, few features": lambda d: {"layers": NARROW,
+                                             "denoising_costs": [1000.0, 0.0, 0.0, 1.0]},
 }
 
 
