@@ -8,7 +8,15 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import _fit_context, clone, is_classifier
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import GridSearchCV, KFold, ParameterGrid, check_cv
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    ParameterGrid,
+    ParameterSampler,
+    RandomizedSearchCV,
+    check_cv,
+)
+from sklearn.model_selection._search import BaseSearchCV
 from sklearn.model_selection._validation import (
     _insert_error_scores,
     _warn_or_raise_about_fit_failures,
@@ -24,38 +32,20 @@ from ._scoring import _LabeledScorer
 from ._split import LabeledStratifiedKFold
 from ._unlabeled import unlabeled_targets
 
-__all__ = ["LadderGridSearchCV"]
+__all__ = ["LadderGridSearchCV", "LadderRandomizedSearchCV"]
 
 
-class LadderGridSearchCV(GridSearchCV):
-    """Grid search over a ladder that trains candidates × folds as batches of models.
-
-    A drop-in for :class:`~sklearn.model_selection.GridSearchCV` over a
-    :class:`~sklearn_ladder.LadderClassifier` or :class:`~sklearn_ladder.LadderRegressor`:
-    the same parameters, attributes (``cv_results_``, ``best_params_``, ``best_score_``,
-    ``best_estimator_``, ...) and methods. Every (candidate, fold) fit is the fit that
-    ``GridSearchCV`` would make (same parameters, seed and rows; the same computation
-    up to float rounding), but the fits that share a structure (layers, mode, combinator,
-    rows per update, device) train together as one batched model (see
-    :func:`~sklearn_ladder.fit_batched`): on a GPU, a grid of λ (``denoising_costs``),
-    σ (``noise_std``), learning rates and seeds costs little more than one fit.
-    Parameters that change the structure split the grid into groups; groups too large for
-    the device's memory are split into chunks.
-
-    Unlabeled rows are never scored: every scorer is wrapped by
-    :func:`~sklearn_ladder.model_selection.labeled_scorer`. ``predict``,
-    ``predict_proba``, ``score``, ``transform`` and the other methods are
-    ``GridSearchCV``'s: they use ``best_estimator_``.
-
+# The documentation both searches share, put into their docstrings by _fill_docstring.
+_ESTIMATOR_DOC = """\
     Parameters
     ----------
     estimator : LadderClassifier, LadderRegressor or Pipeline
         The ladder to tune, or a :class:`~sklearn.pipeline.Pipeline` whose last step is
         one: the steps before it are fitted on each fold's training rows (unlabeled
-        rows included), once for each setting of their parameters in the grid, and the
+        rows included), once for each setting of their parameters searched, and the
         ladders are batched on what those steps make of the rows.
-    param_grid : dict or list of dict
-        As for :class:`~sklearn.model_selection.GridSearchCV`.
+"""
+_PARAMETERS_DOC = """\
     scoring : str, callable, list, tuple or dict, default=None
         As for :class:`~sklearn.model_selection.GridSearchCV`, evaluated on the labeled
         rows of each test fold; None uses the estimator's ``score``.
@@ -80,7 +70,8 @@ class LadderGridSearchCV(GridSearchCV):
         Also score the training rows (their labeled ones).
     max_models : int, default=None
         Most models per batch; None: as many as half the device's free memory holds.
-
+"""
+_ATTRIBUTES_DOC = """\
     Attributes
     ----------
     cv_results_ : dict of numpy (masked) ndarrays
@@ -91,7 +82,43 @@ refit_time_, multimetric_
         As for :class:`~sklearn.model_selection.GridSearchCV`.
     n_batches_ : int
         Number of batches the fits were trained in.
+"""
+_MAX_MODELS = [Interval(Integral, 1, None, closed="left"), None]
 
+
+def _fill_docstring(cls):
+    """Put the shared estimator, parameter and attribute documentation into ``cls``'s."""
+    cls.__doc__ = (cls.__doc__.replace("%(estimator)s", _ESTIMATOR_DOC)
+                   .replace("%(parameters)s\n", _PARAMETERS_DOC + "\n")
+                   .replace("%(attributes)s\n", _ATTRIBUTES_DOC + "\n"))
+    return cls
+
+
+@_fill_docstring
+class LadderGridSearchCV(GridSearchCV):
+    """Grid search over a ladder that trains candidates × folds as batches of models.
+
+    A drop-in for :class:`~sklearn.model_selection.GridSearchCV` over a
+    :class:`~sklearn_ladder.LadderClassifier` or :class:`~sklearn_ladder.LadderRegressor`:
+    the same parameters, attributes (``cv_results_``, ``best_params_``, ``best_score_``,
+    ``best_estimator_``, ...) and methods. Every (candidate, fold) fit is the fit that
+    ``GridSearchCV`` would make (same parameters, seed and rows; the same computation
+    up to float rounding), but the fits that share a structure (layers, mode, combinator,
+    rows per update, device) train together as one batched model (see
+    :func:`~sklearn_ladder.fit_batched`): on a GPU, a grid of λ (``denoising_costs``),
+    σ (``noise_std``), learning rates and seeds costs little more than one fit.
+    Parameters that change the structure split the grid into groups; groups too large for
+    the device's memory are split into chunks.
+
+    Unlabeled rows are never scored: every scorer is wrapped by
+    :func:`~sklearn_ladder.model_selection.labeled_scorer`. ``predict``,
+    ``predict_proba``, ``score``, ``transform`` and the other methods are
+    ``GridSearchCV``'s: they use ``best_estimator_``.
+
+%(estimator)s    param_grid : dict or list of dict
+        As for :class:`~sklearn.model_selection.GridSearchCV`.
+%(parameters)s
+%(attributes)s
     See Also
     --------
     sklearn_ladder.fit_batched : Fit several ladder estimators as batches of models.
@@ -113,10 +140,8 @@ refit_time_, multimetric_
     (4, 1)
     """
 
-    _parameter_constraints = {
-        **GridSearchCV._parameter_constraints,
-        "max_models": [Interval(Integral, 1, None, closed="left"), None],
-    }
+    _parameter_constraints = {**GridSearchCV._parameter_constraints,
+                              "max_models": _MAX_MODELS}
 
     def __init__(self, estimator, param_grid, *, scoring=None, n_jobs=None, refit=True,
                  cv=None, verbose=0, pre_dispatch="2*n_jobs", error_score=np.nan,
@@ -180,7 +205,7 @@ refit_time_, multimetric_
         scorers, multimetric = self._scorers()
         X, y = indexable(X, y)
         params = _check_method_params(X, params)
-        candidates = list(ParameterGrid(self.param_grid))
+        candidates = self._candidates()
         splits = self._splits(X, y)
         self.n_splits_ = len(splits)
         tasks = [(candidate, train, test) for candidate in candidates for train, test in splits]
@@ -193,6 +218,10 @@ refit_time_, multimetric_
         self.scorer_ = scorers if multimetric else scorers["score"]
         self._select_and_refit(X, y, params)
         return self
+
+    def _candidates(self) -> list:
+        """The candidates' parameters, in the order of ``cv_results_``."""
+        return list(ParameterGrid(self.param_grid))
 
     def _plan(self, X, y, sample_weight, tasks) -> tuple[dict, dict]:
         """Each task's planned net and number of training rows, by task index, and the
@@ -259,6 +288,72 @@ refit_time_, multimetric_
             if hasattr(self.best_estimator_, "feature_names_in_"):
                 self.feature_names_in_ = self.best_estimator_.feature_names_in_
 
+
+
+@_fill_docstring
+class LadderRandomizedSearchCV(LadderGridSearchCV):
+    """Randomized search over a ladder that trains candidates × folds as batches of models.
+
+    A drop-in for :class:`~sklearn.model_selection.RandomizedSearchCV` over a
+    :class:`~sklearn_ladder.LadderClassifier` or :class:`~sklearn_ladder.LadderRegressor`:
+    it draws the ``n_iter`` candidates that ``RandomizedSearchCV`` would draw (the same
+    ``param_distributions`` and ``random_state`` give the same candidates), then fits
+    and scores them as :class:`LadderGridSearchCV` does its grid: the fits that share a
+    structure train together as one batched model. Draw σ (``noise_std``) and the
+    learning rate from continuous distributions (``scipy.stats.loguniform``) and λ
+    (``denoising_costs``) from a list of vectors.
+
+%(estimator)s    param_distributions : dict or list of dict
+        As for :class:`~sklearn.model_selection.RandomizedSearchCV`: parameter names to
+        distributions (with an ``rvs`` method) or lists to sample uniformly.
+    n_iter : int, default=10
+        Number of candidates drawn.
+    random_state : int, RandomState instance or None, default=None
+        Draws the candidates (the ladders' own seeds are their ``random_state``).
+%(parameters)s
+%(attributes)s
+    See Also
+    --------
+    LadderGridSearchCV : Every candidate of a grid.
+    sklearn.model_selection.RandomizedSearchCV : The search this one stands in for.
+
+    Examples
+    --------
+    Four draws of σ and the learning rate, on 60 labeled rows and 240 unlabeled:
+
+    >>> import numpy as np
+    >>> from scipy.stats import loguniform
+    >>> from sklearn_ladder import LadderClassifier
+    >>> from sklearn_ladder.model_selection import LadderRandomizedSearchCV
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(size=(300, 10))
+    >>> y = np.where(np.arange(300) < 60, X[:, 0] > 0.5, -1)
+    >>> search = LadderRandomizedSearchCV(
+    ...     LadderClassifier(layers=[20], max_epochs=2, random_state=0),
+    ...     {"noise_std": loguniform(0.05, 0.5), "learning_rate": loguniform(1e-3, 1e-2)},
+    ...     n_iter=4, cv=3, random_state=0).fit(X, y)
+    >>> sorted(search.best_params_)
+    ['learning_rate', 'noise_std']
+    """
+
+    _parameter_constraints = {**RandomizedSearchCV._parameter_constraints,
+                              "max_models": _MAX_MODELS}
+
+    def __init__(self, estimator, param_distributions, *, n_iter=10, scoring=None,
+                 n_jobs=None, refit=True, cv=None, verbose=0, pre_dispatch="2*n_jobs",
+                 random_state=None, error_score=np.nan, return_train_score=False,
+                 max_models=None):
+        BaseSearchCV.__init__(self, estimator, scoring=scoring, n_jobs=n_jobs, refit=refit,
+                              cv=cv, verbose=verbose, pre_dispatch=pre_dispatch,
+                              error_score=error_score, return_train_score=return_train_score)
+        self.param_distributions = param_distributions
+        self.n_iter = n_iter
+        self.random_state = random_state
+        self.max_models = max_models
+
+    def _candidates(self) -> list:
+        return list(ParameterSampler(self.param_distributions, self.n_iter,
+                                     random_state=self.random_state))
 
 def _with_params(estimator, params: dict):
     """A fresh copy of ``estimator`` with ``params``, cloned as GridSearchCV does (a

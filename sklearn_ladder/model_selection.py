@@ -9,12 +9,18 @@ of training parts (where the ladder would have learned from them).
 
 :func:`labeled_scorer` and :class:`LabeledStratifiedKFold` fix both. They only use the
 public scorer and splitter protocols, so they work with any joblib backend (loky,
-threading, Dask, Ray) without further code. :class:`LadderGridSearchCV` uses both, and
-trains the candidates × folds of a ladder as batches of models.
+threading, Dask, Ray) without further code. :class:`LadderGridSearchCV` and
+:class:`LadderRandomizedSearchCV` use both, and train the candidates × folds of a ladder
+as batches of models.
 """
 
 from ._scoring import labeled_scorer
-from ._search import LadderGridSearchCV
+from ._search import LadderGridSearchCV, LadderRandomizedSearchCV
 from ._split import LabeledStratifiedKFold
 
-__all__ = ["LabeledStratifiedKFold", "LadderGridSearchCV", "labeled_scorer"]
+__all__ = [
+    "LabeledStratifiedKFold",
+    "LadderGridSearchCV",
+    "LadderRandomizedSearchCV",
+    "labeled_scorer",
+]

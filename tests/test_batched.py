@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 import torch
 from _helpers import assert_same_fits, batch_losses, watch_host_reads
+from scipy.stats import loguniform
 from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.feature_selection import VarianceThreshold
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
@@ -25,6 +26,7 @@ from sklearn_ladder.layers import Conv, Dense, GlobalMeanPool, MaxPool
 from sklearn_ladder.model_selection import (
     LabeledStratifiedKFold,
     LadderGridSearchCV,
+    LadderRandomizedSearchCV,
     labeled_scorer,
 )
 
@@ -262,6 +264,25 @@ def test_grid_search_gives_grid_search_cv_results(grid_search_data):
     assert set(batched.cv_results_) == set(plain.cv_results_)
     assert batched.best_estimator_.get_params() == plain.best_estimator_.get_params()
     np.testing.assert_array_equal(batched.predict(X), plain.predict(X))
+
+
+def test_randomized_search_gives_randomized_search_cv_results(grid_search_data):
+    X, y = grid_search_data
+    estimator = LadderClassifier(layers=[40], max_epochs=6, random_state=0)
+    distributions = {"noise_std": loguniform(0.05, 0.5),
+                     "denoising_costs": [[1000, 10, 0.1], [10, 1, 0.1]]}
+    cv = LabeledStratifiedKFold(3)
+    plain = RandomizedSearchCV(estimator, distributions, n_iter=3, random_state=1, cv=cv,
+                               scoring=labeled_scorer("accuracy")).fit(X, y)
+    batched = LadderRandomizedSearchCV(estimator, distributions, n_iter=3, random_state=1,
+                                       cv=cv).fit(X, y)
+    assert batched.cv_results_["params"] == plain.cv_results_["params"]  # the same draws
+    assert batched.n_batches_ == 1 and batched.best_params_ == plain.best_params_
+    np.testing.assert_allclose(batched.cv_results_["mean_test_score"],
+                               plain.cv_results_["mean_test_score"], atol=0.02)
+    assert clone(batched).get_params()["n_iter"] == 3
+    with pytest.raises(ValueError, match="n_iter"):
+        LadderRandomizedSearchCV(estimator, distributions, n_iter=0).fit(X, y)
 
 
 def test_grid_search_with_several_metrics_failures_and_chunks(grid_search_data):
