@@ -164,7 +164,7 @@ class LadderGridSearchCV(GridSearchCV):
         self._check_refit_for_multimetric(scorers)
         return scorers, True
 
-    def _splits(self, X, y) -> list:
+    def _splits(self, X, y, groups) -> list:
         """The (train, test) splits; by default the labeled rows are split (stratified
         for a classifier) and every unlabeled row is always trained on."""
         cv = self.cv
@@ -176,7 +176,8 @@ class LadderGridSearchCV(GridSearchCV):
                 labeled = np.flatnonzero(~unlabeled_targets(np.asarray(y, dtype=float)))
                 folds = [labeled[test] for _, test in KFold(n_splits).split(labeled)]
                 return list(LabeledStratifiedKFold._train_test(len(y), folds))
-        return list(check_cv(cv, y, classifier=is_classifier(self.estimator)).split(X, y))
+        cv = check_cv(cv, y, classifier=is_classifier(self.estimator))
+        return list(cv.split(X, y, groups))
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, **params):
@@ -190,7 +191,8 @@ class LadderGridSearchCV(GridSearchCV):
             Targets with unlabeled rows marked as for the estimator's ``fit``.
         **params : dict
             ``sample_weight`` (split with the rows), as for the estimator's ``fit``;
-            for a pipeline, ``<ladder step>__sample_weight``.
+            for a pipeline, ``<ladder step>__sample_weight``. ``groups``, for a ``cv``
+            splitter that takes them (such as ``GroupKFold``), as for ``GridSearchCV``.
 
         Returns
         -------
@@ -199,14 +201,16 @@ class LadderGridSearchCV(GridSearchCV):
         """
         step = _ladder_step(self.estimator)
         weight_key = "sample_weight" if step is None else f"{step}__sample_weight"
+        groups = params.pop("groups", None)
         if unexpected := sorted(set(params) - {weight_key}):
             raise TypeError(f"fit got unexpected parameters {unexpected}; it takes "
-                            f"{weight_key} only (the ladder's sample_weight).")
+                            f"{weight_key} (the ladder's sample_weight) and groups (the "
+                            f"cv splitter's) only.")
         scorers, multimetric = self._scorers()
-        X, y = indexable(X, y)
+        X, y, groups = indexable(X, y, groups)
         params = _check_method_params(X, params)
         candidates = self._candidates()
-        splits = self._splits(X, y)
+        splits = self._splits(X, y, groups)
         self.n_splits_ = len(splits)
         tasks = [(candidate, train, test) for candidate in candidates for train, test in splits]
         out = self._evaluate(X, y, params.get(weight_key), tasks, scorers, multimetric)

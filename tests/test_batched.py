@@ -16,7 +16,7 @@ from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.feature_selection import VarianceThreshold
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+from sklearn.model_selection import GridSearchCV, GroupKFold, RandomizedSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
@@ -266,6 +266,21 @@ def test_grid_search_gives_grid_search_cv_results(grid_search_data):
     np.testing.assert_array_equal(batched.predict(X), plain.predict(X))
 
 
+def test_grid_search_passes_groups_to_its_splitter(grid_search_data):
+    X, y = grid_search_data
+    groups = np.arange(len(y)) % 4
+    estimator = LadderClassifier(layers=[20], max_epochs=3, random_state=0)
+    grid, cv = {"noise_std": [0.1, 0.3]}, GroupKFold(4)
+    plain = GridSearchCV(estimator, grid, cv=cv, scoring=labeled_scorer("accuracy")).fit(
+        X, y, groups=groups)
+    batched = LadderGridSearchCV(estimator, grid, cv=cv).fit(X, y, groups=groups)
+    assert batched.n_splits_ == 4
+    np.testing.assert_allclose(batched.cv_results_["mean_test_score"],
+                               plain.cv_results_["mean_test_score"], atol=0.02)
+    with pytest.raises(ValueError, match="groups"):  # GroupKFold without them
+        LadderGridSearchCV(estimator, grid, cv=cv).fit(X, y)
+
+
 def test_randomized_search_gives_randomized_search_cv_results(grid_search_data):
     X, y = grid_search_data
     estimator = LadderClassifier(layers=[40], max_epochs=6, random_state=0)
@@ -360,14 +375,15 @@ def test_grid_search_refuses_what_it_cannot_batch(grid_search_data):
     pipeline = make_pipeline(MinMaxScaler(), LogisticRegression())
     with pytest.raises(ValueError, match="GridSearchCV for other estimators"):
         LadderGridSearchCV(pipeline, {"logisticregression__C": [0.1]}).fit(X, y)
-    with pytest.raises(TypeError, match="ladderclassifier__sample_weight only"):
+    with pytest.raises(TypeError, match="ladderclassifier__sample_weight"):
         LadderGridSearchCV(make_pipeline(MinMaxScaler(), LadderClassifier()),
                            {"ladderclassifier__noise_std": [0.1]}).fit(
             X, y, sample_weight=np.ones(len(y)))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(TypeError, match="sample_weight only"):
-            LadderGridSearchCV(LadderClassifier(), {"noise_std": [0.1]}).fit(X, y, groups=y)
+        with pytest.raises(TypeError, match=r"unexpected parameters \['check_input'\]"):
+            LadderGridSearchCV(LadderClassifier(), {"noise_std": [0.1]}).fit(
+                X, y, check_input=False)
 
 
 @pytest.mark.parametrize("params", [
