@@ -446,11 +446,11 @@ class Ladder(nn.Module):
         given, as in training, so pass a batch of typical size.
         """
         if self.lowest_decoded != 0:
+            decodes = ("has no decoder" if self.lowest_decoded is None else
+                       f"decodes only down to layer {self.lowest_decoded}")
             raise ValueError(
-                "reconstruct needs a decoder down to the input (mode 'full' or 'bottom', "
-                "λ_0 > 0); this ladder decodes only down to layer "
-                f"{self.lowest_decoded}."
-            )
+                f"reconstruct needs a decoder down to the input (mode 'full' or 'bottom', "
+                f"λ_0 > 0); this ladder {decodes}.")
         noise = self.draw_noise(len(x), 1, int(noisy), generator, torch.float64, x.device)
         encoded = self._encode(self._images(x.double()), noise, statistics="test")
         z_hats = self._denoise([z[:, 0] for z in encoded.z], encoded.logits[:, 0])

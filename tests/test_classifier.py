@@ -305,10 +305,12 @@ def test_reconstruct_denoises_the_input(digits_semi, mode):
     assert np.mean((noisy - rows) ** 2) < 0.5 * np.mean((corrupted - rows) ** 2)
 
 
-def test_reconstruct_needs_a_decoder_down_to_the_input(digits_semi):
+@pytest.mark.parametrize("mode, says", [("gamma", "decodes only down to layer 3"),
+                                        ("supervised", "has no decoder")])
+def test_reconstruct_needs_a_decoder_down_to_the_input(digits_semi, mode, says):
     X, y, _, _ = digits_semi
-    clf = LadderClassifier(**FAST, mode="gamma").fit(X, y)
-    with pytest.raises(ValueError, match="decoder down to the input"):
+    clf = LadderClassifier(**FAST, mode=mode).fit(X, y)
+    with pytest.raises(ValueError, match=f"decoder down to the input.*{says}"):
         clf.reconstruct(X[:10])
 
 
