@@ -32,7 +32,7 @@ from skorch.callbacks import Callback
 from torch.func import functional_call, vmap
 
 from ._graph import CapturedStep, compiled_for_structure
-from ._training import RowData, Targets, _SigintRecorder
+from ._training import RowData, Targets, _SigintRecorder, rows_per_update
 
 __all__ = ["batch_groups", "fit_batched", "models_per_batch", "train_batched"]
 
@@ -45,7 +45,7 @@ def _bytes_per_model(net, n_rows: int) -> int:
     gradient and Adam state, and the activations a training update keeps for backward."""
     module = net.module_
     n_parameters = sum(p.numel() for p in module.parameters())
-    rows = 2 * min(net.batch_size, n_rows) * 3  # up to three groups of B rows
+    rows = 2 * rows_per_update(net.batch_size, n_rows) * 3  # up to three groups of B rows
     n_activations = rows * sum(module.widths)
     return 4 * (4 * n_parameters + 12 * n_activations)
 
@@ -61,10 +61,9 @@ def _free_bytes(device: torch.device) -> int:
 
 def _batch_key(net, n_rows: int) -> tuple:
     """What nets must share to train in one batch: their structure, and the rows of an
-    update, B = min(batch_size, n_rows), which a net with fewer rows than its batch size
-    takes from its own row count (cross-validation folds of a small table differ by a
-    row or two)."""
-    return net.structure_key(), min(net.batch_size, n_rows)
+    update, which a net with fewer rows than its batch size takes from its own row count
+    (cross-validation folds of a small table differ by a row or two)."""
+    return net.structure_key(), rows_per_update(net.batch_size, n_rows)
 
 
 def models_per_batch(net, n_rows: int) -> int:

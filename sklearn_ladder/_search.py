@@ -293,7 +293,6 @@ class LadderGridSearchCV(GridSearchCV):
                 self.feature_names_in_ = self.best_estimator_.feature_names_in_
 
 
-
 @_fill_docstring
 class LadderRandomizedSearchCV(LadderGridSearchCV):
     """Randomized search over a ladder that trains candidates × folds as batches of models.
@@ -359,6 +358,7 @@ class LadderRandomizedSearchCV(LadderGridSearchCV):
         return list(ParameterSampler(self.param_distributions, self.n_iter,
                                      random_state=self.random_state))
 
+
 def _with_params(estimator, params: dict):
     """A fresh copy of ``estimator`` with ``params``, cloned as GridSearchCV does (a
     parameter may itself be an estimator)."""
@@ -368,7 +368,6 @@ def _with_params(estimator, params: dict):
 def _rows(X, y, sample_weight, rows) -> tuple:
     return (_safe_indexing(X, rows), _safe_indexing(y, rows),
             None if sample_weight is None else _safe_indexing(sample_weight, rows))
-
 
 
 def _ladder_step(estimator) -> str | None:

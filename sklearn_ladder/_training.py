@@ -89,10 +89,16 @@ class RowData(Dataset):
         return self.X[i], (None if self.y is None else self.y[i])
 
 
+def rows_per_update(batch_size: int, n_rows: int) -> int:
+    """B, the labeled (and the unlabeled) rows of one update: ``batch_size``, or all
+    ``n_rows`` of a table smaller than that."""
+    return min(batch_size, n_rows)
+
+
 def updates_per_epoch(n_rows: int, batch_size: int) -> int:
     """Updates in one epoch, a pass over the ``n_rows`` unlabeled rows ``batch_size`` at a
     time (capped at ``n_rows``)."""
-    return math.ceil(n_rows / min(batch_size, n_rows))
+    return math.ceil(n_rows / rows_per_update(batch_size, n_rows))
 
 
 def _cycled_permutations(generator: torch.Generator, pool: torch.Tensor, n: int) -> torch.Tensor:
@@ -117,7 +123,7 @@ class SemiSupervisedBatches:
 
     def __init__(self, data: RowData, batch_size: int, generator: torch.Generator):
         self.data = data
-        self.batch_size = min(batch_size, len(data))
+        self.batch_size = rows_per_update(batch_size, len(data))
         self.generator = generator
 
     def __len__(self):
@@ -595,7 +601,7 @@ class LadderNet(NeuralNet):
         """
         rows = (data.labeled if self.module_.labeled_statistics == "labeled"
                 else np.arange(len(data)))
-        size = min(self.batch_size, len(data))
+        size = rows_per_update(self.batch_size, len(data))
         if len(rows) <= size:
             batches = rows[None]
         else:
