@@ -44,6 +44,7 @@ from ._training import (
     HeldOutScore,
     LadderNet,
     RowData,
+    autograd_enabled,
     precision_backends,
     updates_per_epoch,
 )
@@ -403,7 +404,8 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         # can fail; a failed fit must leave a fitted estimator exactly as it was.
         state = dict(self.__dict__)
         try:
-            return self._fit(X, y, sample_weight)
+            with autograd_enabled():
+                return self._fit(X, y, sample_weight)
         except Exception:
             self._restore_state(state)
             raise

@@ -32,7 +32,7 @@ from skorch.callbacks import Callback
 from torch.func import functional_call, vmap
 
 from ._graph import CapturedStep, compiled_for_structure
-from ._training import RowData, Targets, _SigintRecorder, rows_per_update
+from ._training import RowData, Targets, _SigintRecorder, autograd_enabled, rows_per_update
 
 __all__ = ["batch_groups", "fit_batched", "models_per_batch", "train_batched"]
 
@@ -166,7 +166,7 @@ class _RowGather:
         self.weight = None
         if any(data.weight is not None for data in datasets):
             self.weight = torch.cat([
-                torch.ones(len(data), device=device) if data.weight is None else data.weight
+                data.X.new_ones(len(data)) if data.weight is None else data.weight
                 for data in datasets])
 
     def __call__(self, rows: list) -> tuple:
@@ -499,6 +499,38 @@ def batch_groups(nets: list, n_rows: list, max_models: int | None = None) -> lis
     return chunks
 
 
+def _train_groups(plans: list, max_models) -> tuple[list, list]:
+    """Each batch's errors, and the batches (lists of indices into ``plans``)."""
+    groups = batch_groups([p.net for p in plans], [len(p.data) for p in plans], max_models)
+    members = [([plans[i].net for i in group], [plans[i].data for i in group])
+               for group in groups]
+    if len(members) > 1 and all(nets[0]._uses_graphs() for nets, _ in members):
+        return _train_side_by_side(members), groups
+    return [train_batched(nets, data) for nets, data in members], groups
+
+
+def _fit_all(estimators: list, X, y, sample_weight, max_models) -> list:
+    """fit_batched's fits: each estimator fitted, or left as it was with its error."""
+    states = [dict(est.__dict__) for est in estimators]
+    errors = [None] * len(estimators)
+    try:
+        plans = _plan_all(estimators, X, y, sample_weight)
+        results, groups = _train_groups(plans, max_models)
+        for group, group_errors in zip(groups, results):
+            for i, error in zip(group, group_errors):
+                errors[i] = error
+    except BaseException:  # invalid data, out of memory, Ctrl-C: none left half fitted
+        for est, state in zip(estimators, states):
+            est._restore_state(state)
+        raise
+    for est, plan, state, error in zip(estimators, plans, states, errors):
+        if error is None:
+            est._finish_fit(plan)
+        else:
+            est._restore_state(state)
+    return errors
+
+
 def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
                 raise_errors: bool = True) -> list:
     """Fit ladder estimators together, as one batched computation per structure.
@@ -575,30 +607,8 @@ def fit_batched(estimators: list, X, y, sample_weight=None, *, max_models=None,
     if any(getattr(est, "warm_start", False) and hasattr(est, "net_") for est in estimators):
         raise ValueError("fit_batched fits anew; set warm_start=False (or fit the "
                          "warm-started estimator on its own).")
-    states = [dict(est.__dict__) for est in estimators]
-    errors = [None] * len(estimators)
-    try:
-        plans = _plan_all(estimators, X, y, sample_weight)
-        groups = batch_groups([p.net for p in plans], [len(p.data) for p in plans],
-                              max_models)
-        members = [([plans[i].net for i in group], [plans[i].data for i in group])
-                   for group in groups]
-        if len(members) > 1 and all(nets[0]._uses_graphs() for nets, _ in members):
-            results = _train_side_by_side(members)
-        else:
-            results = [train_batched(nets, data) for nets, data in members]
-        for group, group_errors in zip(groups, results):
-            for i, error in zip(group, group_errors):
-                errors[i] = error
-    except BaseException:  # invalid data, out of memory, Ctrl-C: none left half fitted
-        for est, state in zip(estimators, states):
-            est._restore_state(state)
-        raise
-    for est, plan, state, error in zip(estimators, plans, states, errors):
-        if error is None:
-            est._finish_fit(plan)
-        else:
-            est._restore_state(state)
+    with autograd_enabled():
+        errors = _fit_all(estimators, X, y, sample_weight, max_models)
     if raise_errors and (first := next((e for e in errors if e is not None), None)):
         raise first
     return errors

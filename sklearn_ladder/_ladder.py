@@ -241,6 +241,10 @@ class Ladder(nn.Module):
         init = None if init_seed is None else torch.Generator().manual_seed(init_seed)
         self._build_encoder(activation, top_scale, init)
         self._build_decoder(combinator, init)
+        # The rows are float32 whatever torch's default dtype (a user's
+        # torch.set_default_dtype(torch.float64) would otherwise build float64 parameters
+        # and buffers, a user's combinator included, that the rows cannot meet).
+        self.float()
 
     def _set_structure(self, input_shape, specs, denoising_costs, noise_std) -> None:
         """Shapes, maps, σ and which layers are activated and decoded (no parameters)."""
@@ -575,7 +579,8 @@ class LadderCost(nn.Module):
         if supervised not in ("cross_entropy", "squared_error"):
             raise ValueError(f"unknown supervised cost {supervised!r}")
         self.supervised = supervised
-        self.register_buffer("lambdas", torch.tensor([float(c) for c in denoising_costs]))
+        self.register_buffer("lambdas", torch.tensor([float(c) for c in denoising_costs],
+                                                     dtype=torch.float32))
 
     def supervised_cost(self, outputs: torch.Tensor, y: torch.Tensor,
                         weight: torch.Tensor | None = None) -> torch.Tensor:

@@ -25,7 +25,7 @@ __all__ = ["make_mapping"]
 
 def _gaussian(*shape: int, fan_in: int, generator: torch.Generator | None) -> torch.Tensor:
     """The authors' initialisation: N(0, 1) / sqrt(fan_in)."""
-    return torch.randn(*shape, generator=generator) / math.sqrt(fan_in)
+    return torch.randn(*shape, generator=generator, dtype=torch.float32) / math.sqrt(fan_in)
 
 
 def _merge_groups(h: torch.Tensor) -> torch.Tensor:

@@ -38,7 +38,7 @@ from ._ladder import Ladder, LadderCost
 from ._unlabeled import labeled_rows
 
 __all__ = ["CostTerms", "HeldOutScore", "LadderNet", "LinearDecayLR", "RowData", "Targets",
-           "float32_precision", "precision_backends", "updates_per_epoch"]
+           "autograd_enabled", "float32_precision", "precision_backends", "updates_per_epoch"]
 
 # Rows per forward pass at prediction time: evaluation is row-wise, so only memory matters.
 PREDICT_CHUNK = 4096
@@ -190,6 +190,15 @@ def precision_backends(device) -> tuple:
     """The backends of ``device`` whose float32 precision ``fp32_precision`` sets, those
     that this torch has."""
     return _PRECISION_BACKENDS.get(torch.device(device).type, ())
+
+
+@contextlib.contextmanager
+def autograd_enabled():
+    """Autograd on and inference mode off for a fit, also one called in a user's
+    ``torch.no_grad()`` or ``torch.inference_mode()`` block: the parameters, rows and
+    costs made there could not be trained (inference tensors refuse backward)."""
+    with torch.inference_mode(False), torch.enable_grad():
+        yield
 
 
 @contextlib.contextmanager
@@ -522,7 +531,8 @@ class LadderNet(NeuralNet):
         at every graphed fit, since a warm start may follow an eager fit."""
         for group in self.optimizer_.param_groups:
             group["capturable"] = True
-            group["lr"] = torch.tensor(float(group["lr"]), device=self.device)
+            group["lr"] = torch.tensor(float(group["lr"]), dtype=torch.float32,
+                                       device=self.device)
 
     def train_step(self, batch, **fit_params):
         if self._graphed is None:

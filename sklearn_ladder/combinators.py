@@ -334,7 +334,10 @@ class AMLPCombinator(nn.Module):
     def __init__(self, n_units: int, hidden: int = 4, generator: torch.Generator | None = None):
         super().__init__()
         self.hidden = hidden
-        self.W1 = nn.Parameter(torch.randn(n_units, 3, hidden, generator=generator) / 3**0.5)
+        # Drawn in float32 whatever torch's default dtype, so that a seed gives a ladder
+        # the same weights either way; then in the default dtype, as torch's modules are.
+        W1 = torch.randn(n_units, 3, hidden, generator=generator, dtype=torch.float32)
+        self.W1 = nn.Parameter((W1 / 3**0.5).to(torch.get_default_dtype()))
         self.b1 = nn.Parameter(torch.zeros(n_units, hidden))
         self.W2 = nn.Parameter(torch.zeros(n_units, hidden))
         self.b2 = nn.Parameter(torch.zeros(n_units))

@@ -165,6 +165,41 @@ def test_fit_leaves_the_global_torch_generator_alone(digits_semi):
     assert torch.equal(torch.random.get_rng_state(), state)
 
 
+def _fit_alone_and_batched(X, y, X_test, **params):
+    """The test probabilities of a ladder fitted alone and of two fitted as one batch."""
+    from sklearn_ladder import fit_batched
+
+    alone = LadderClassifier([20], max_epochs=2, random_state=0, **params).fit(X, y)
+    batch = [LadderClassifier([20], max_epochs=2, random_state=seed, **params)
+             for seed in (0, 1)]
+    fit_batched(batch, X, y)
+    return [clf.predict_proba(X_test) for clf in (alone, *batch)]
+
+
+@pytest.mark.parametrize("block", [torch.no_grad, torch.inference_mode])
+def test_fits_in_a_no_grad_or_inference_block_train_as_outside_it(digits_semi, block):
+    X, y, X_test, _ = digits_semi
+    expected = _fit_alone_and_batched(X, y, X_test)
+    with block():
+        got = _fit_alone_and_batched(X, y, X_test)
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_float64_default_dtype_builds_the_same_float32_ladder(digits_semi):
+    X, y, X_test, _ = digits_semi
+    # AMLP: its initial weights are drawn too, not only the maps'.
+    expected = _fit_alone_and_batched(X, y, X_test, combinator="amlp")
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        got = _fit_alone_and_batched(X, y, X_test, combinator="amlp")
+    finally:
+        torch.set_default_dtype(previous)
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("tty", [False, True])
 def test_verbose_colours_only_a_terminal(digits, tty, monkeypatch, capsys):
     X, _, y, _ = digits
