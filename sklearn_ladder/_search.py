@@ -3,11 +3,13 @@
 import time
 import traceback
 from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import _fit_context, clone, is_classifier
 from sklearn.metrics import check_scoring
+from sklearn.metrics._scorer import _MultimetricScorer
 from sklearn.model_selection import (
     GridSearchCV,
     KFold,
@@ -19,11 +21,13 @@ from sklearn.model_selection import (
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.model_selection._validation import (
     _insert_error_scores,
+    _score,
     _warn_or_raise_about_fit_failures,
 )
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, indexable
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.metadata_routing import _routing_enabled, process_routing
 from sklearn.utils.validation import _check_method_params
 
 from ._base import BaseLadder
@@ -151,20 +155,19 @@ class LadderGridSearchCV(GridSearchCV):
                          error_score=error_score, return_train_score=return_train_score)
         self.max_models = max_models
 
-    def _scorers(self) -> tuple[dict, bool]:
-        """Scorers by name, each on the labeled rows only, and whether there are several
-        metrics (a list or dict); a single metric is named "score"."""
+    def _scorer(self):
+        """The scorer, on the labeled rows only: one, or for several metrics (a list or
+        dict) a multimetric scorer of them, as GridSearchCV's ``scorer_``."""
         if self.scoring is None or isinstance(self.scoring, str) or callable(self.scoring):
-            scorer = check_scoring(self.estimator, self.scoring)
-            return {"score": _LabeledScorer(scorer, self.scoring)}, False
+            return _LabeledScorer(check_scoring(self.estimator, self.scoring), self.scoring)
         named = (self.scoring if isinstance(self.scoring, dict)
                  else {name: name for name in self.scoring})
         scorers = {name: _LabeledScorer(check_scoring(self.estimator, scoring), scoring)
                    for name, scoring in named.items()}
         self._check_refit_for_multimetric(scorers)
-        return scorers, True
+        return _MultimetricScorer(scorers=scorers, raise_exc=self.error_score == "raise")
 
-    def _splits(self, X, y, groups) -> list:
+    def _splits(self, X, y, split_params: dict) -> list:
         """The (train, test) splits; by default the labeled rows are split (stratified
         for a classifier) and every unlabeled row is always trained on."""
         cv = self.cv
@@ -177,7 +180,7 @@ class LadderGridSearchCV(GridSearchCV):
                 folds = [labeled[test] for _, test in KFold(n_splits).split(labeled)]
                 return list(LabeledStratifiedKFold._train_test(len(y), folds))
         cv = check_cv(cv, y, classifier=is_classifier(self.estimator))
-        return list(cv.split(X, y, groups))
+        return list(cv.split(X, y, **split_params))
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, **params):
@@ -190,44 +193,45 @@ class LadderGridSearchCV(GridSearchCV):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets with unlabeled rows marked as for the estimator's ``fit``.
         **params : dict
-            ``sample_weight`` (split with the rows), as for the estimator's ``fit``;
-            for a pipeline, ``<ladder step>__sample_weight``. ``groups``, for a ``cv``
-            splitter that takes them (such as ``GroupKFold``), as for ``GridSearchCV``.
+            Routed as by ``GridSearchCV``. Without metadata routing:
+            ``sample_weight`` (split with the rows), as for the estimator's ``fit``
+            (and the scorer's, where it takes one); for a pipeline,
+            ``<step>__<parameter>``, as for its ``fit``; ``groups``, for a ``cv``
+            splitter that takes them (such as ``GroupKFold``). With metadata routing
+            (``sklearn.set_config(enable_metadata_routing=True)``), to whichever of the
+            estimator (its steps), the scorer and the splitter requested them.
 
         Returns
         -------
         self : object
             The fitted search.
         """
-        step = _ladder_step(self.estimator)
-        weight_key = "sample_weight" if step is None else f"{step}__sample_weight"
-        groups = params.pop("groups", None)
-        if unexpected := sorted(set(params) - {weight_key}):
-            raise TypeError(f"fit got unexpected parameters {unexpected}; it takes "
-                            f"{weight_key} (the ladder's sample_weight) and groups (the "
-                            f"cv splitter's) only.")
-        scorers, multimetric = self._scorers()
-        X, y, groups = indexable(X, y, groups)
-        params = _check_method_params(X, params)
+        if not _routing_enabled():
+            _check_fit_params(self.estimator, params)
+        routed = self._get_routed_params_for_fit(params)
+        scorer = self._scorer()
+        X, y = indexable(X, y)
+        data = _SearchData(X, y, _check_method_params(X, routed.estimator.fit),
+                           _check_method_params(X, routed.scorer.score))
         candidates = self._candidates()
-        splits = self._splits(X, y, groups)
+        splits = self._splits(X, y, routed.splitter.split)
         self.n_splits_ = len(splits)
         tasks = [(candidate, train, test) for candidate in candidates for train, test in splits]
-        out = self._evaluate(X, y, params.get(weight_key), tasks, scorers, multimetric)
+        out = self._evaluate(data, tasks, scorer)
         _warn_or_raise_about_fit_failures(out, self.error_score)
         if callable(self.scoring):
             _insert_error_scores(out, self.error_score)
-        self.multimetric_ = multimetric
+        self.multimetric_ = isinstance(scorer, _MultimetricScorer)
         self.cv_results_ = self._format_results(candidates, self.n_splits_, out)
-        self.scorer_ = scorers if multimetric else scorers["score"]
-        self._select_and_refit(X, y, params)
+        self.scorer_ = scorer
+        self._select_and_refit(X, y, routed.estimator.fit)
         return self
 
     def _candidates(self) -> list:
         """The candidates' parameters, in the order of ``cv_results_``."""
         return list(ParameterGrid(self.param_grid))
 
-    def _plan(self, X, y, sample_weight, tasks) -> tuple[dict, dict]:
+    def _plan(self, data, tasks) -> tuple[dict, dict]:
         """Each task's planned net and number of training rows, by task index, and the
         error of each task whose fit cannot even be planned (invalid parameters or data,
         a failing step before the ladder): as a failed fit, unless error_score="raise".
@@ -237,7 +241,7 @@ class LadderGridSearchCV(GridSearchCV):
         fold, so that only one fold's (preprocessed) rows are held at a time.
         """
         planned, errors = {}, {}
-        fold_rows = _FoldRows(self.estimator, X, y, sample_weight, keep=1)
+        fold_rows = _FoldRows(self.estimator, data, keep=1)
         for i in sorted(range(len(tasks)), key=lambda i: fold_rows.key(*tasks[i][:2])):
             try:
                 ladder, rows, _ = fold_rows(*tasks[i][:2])
@@ -250,9 +254,9 @@ class LadderGridSearchCV(GridSearchCV):
             planned[i] = plan.net, len(plan.data)
         return dict(sorted(planned.items())), errors
 
-    def _evaluate(self, X, y, sample_weight, tasks, scorers, multimetric) -> list:
+    def _evaluate(self, data, tasks, scorer) -> list:
         """The ``_fit_and_score`` results of every task, trained in batches."""
-        planned, errors = self._plan(X, y, sample_weight, tasks)
+        planned, errors = self._plan(data, tasks)
         indices = list(planned)
         chunks = [[indices[j] for j in chunk] for chunk in batch_groups(
             *map(list, zip(*planned.values())), self.max_models)] if planned else []
@@ -262,15 +266,15 @@ class LadderGridSearchCV(GridSearchCV):
                   f"candidates, totalling {len(tasks)} fits, in {len(chunks)} batches")
         results = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch)(
             delayed(_fit_and_score_batch)(
-                self.estimator, X, y, sample_weight, [tasks[i] for i in chunk], scorers,
-                multimetric, self.return_train_score, self.error_score, self.max_models)
+                self.estimator, data, [tasks[i] for i in chunk], scorer,
+                self.return_train_score, self.error_score, self.max_models)
             for chunk in chunks)
         out = [None] * len(tasks)
         for chunk, chunk_results in zip(chunks, results):
             for i, result in zip(chunk, chunk_results):
                 out[i] = result
         for i, error in errors.items():
-            out[i] = _failed_fit(error, 0.0, len(tasks[i][2]), scorers, multimetric,
+            out[i] = _failed_fit(error, 0.0, len(tasks[i][2]), scorer,
                                  self.return_train_score, self.error_score)
         return out
 
@@ -365,9 +369,22 @@ def _with_params(estimator, params: dict):
     return clone(estimator).set_params(**clone(params, safe=False))
 
 
-def _rows(X, y, sample_weight, rows) -> tuple:
-    return (_safe_indexing(X, rows), _safe_indexing(y, rows),
-            None if sample_weight is None else _safe_indexing(sample_weight, rows))
+class _SearchData(NamedTuple):
+    """A search's rows and the metadata routed to its fits and its scorer (row-aligned
+    arrays, split with the rows)."""
+
+    X: object
+    y: object
+    fit_params: dict
+    score_params: dict
+
+    def rows(self, rows) -> tuple:
+        """``X`` and ``y`` of ``rows``."""
+        return _safe_indexing(self.X, rows), _safe_indexing(self.y, rows)
+
+    def params(self, params: dict, rows) -> dict:
+        """``params`` (``fit_params`` or ``score_params``) of ``rows``."""
+        return _check_method_params(self.X, params, indices=rows)
 
 
 def _ladder_step(estimator) -> str | None:
@@ -383,21 +400,49 @@ def _ladder_step(estimator) -> str | None:
         f"sklearn.model_selection.GridSearchCV for other estimators.")
 
 
+def _check_fit_params(estimator, params: dict) -> None:
+    """Without metadata routing: a ladder's fit takes sample_weight alone, and so does
+    the ladder of a pipeline (``<step>__sample_weight``); the cv splitter, groups."""
+    step = _ladder_step(estimator)
+    ladder = "sample_weight" if step is None else f"{step}__sample_weight"
+    before = () if step is None else tuple(f"{name}__" for name, _ in estimator.steps[:-1])
+    if unexpected := sorted(name for name in params if name not in (ladder, "groups")
+                            and not name.startswith(before)):
+        others = "" if step is None else ", the other steps' <step>__<parameter>"
+        raise TypeError(f"fit got unexpected parameters {unexpected}; it takes {ladder} "
+                        f"(the ladder's sample_weight){others} and groups (the cv "
+                        f"splitter's) only.")
+
+
+def _pipeline_params(pipeline, step: str, params: dict) -> tuple[dict, dict]:
+    """The fit parameters of a pipeline's steps before its ladder, and the ladder's:
+    with metadata routing, as the steps requested them; without, by their prefix."""
+    if _routing_enabled():
+        ladder = process_routing(pipeline, "fit", **params)[step].fit
+        before = pipeline[:-1].get_metadata_routing().consumes("fit_transform", params)
+        return {name: params[name] for name in before}, ladder
+    prefix = f"{step}__"
+    return ({name: value for name, value in params.items() if not name.startswith(prefix)},
+            {name.removeprefix(prefix): value for name, value in params.items()
+             if name.startswith(prefix)})
+
+
 class _FoldRows:
     """Each fit of a search as its ladder sees it: ``(ladder, (X, y, sample_weight),
     model)``, the ladder with the candidate's parameters, its fold's training rows and
     the model that is scored. For a pipeline, the rows have been through its steps
-    before the ladder, fitted on the fold's training rows (unlabeled ones included),
-    and the model is those fitted steps followed by the ladder.
+    before the ladder, fitted on the fold's training rows (unlabeled ones included)
+    with their fit parameters, and the model is those fitted steps followed by the
+    ladder.
 
     The rows of a fold, and its fitted steps, are made once for each setting of the
     steps' parameters and shared by the fits that ask for them again (one copy of the
     rows for ``fit_batched`` to put on the device); ``keep`` bounds how many are held.
     """
 
-    def __init__(self, estimator, X, y, sample_weight, keep: int | None = None):
+    def __init__(self, estimator, data: _SearchData, keep: int | None = None):
         self.estimator, self.step = estimator, _ladder_step(estimator)
-        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.data = data
         self.keep, self.made = keep, {}
 
     def key(self, candidate: dict, train) -> tuple:
@@ -423,26 +468,30 @@ class _FoldRows:
         return ladder, rows, model
 
     def _make(self, model, train) -> tuple:
-        X, y, weight = _rows(self.X, self.y, self.sample_weight, train)
+        X, y = self.data.rows(train)
+        params = self.data.params(self.data.fit_params, train)
         if self.step is None:
-            return (X, y, weight), None
+            return (X, y, params.get("sample_weight")), None
+        before_params, ladder_params = _pipeline_params(model, self.step, params)
         before = model[:-1]
-        return (before.fit_transform(X, y), y, weight), before.steps
+        X = before.fit_transform(X, y, **before_params)
+        return (X, y, ladder_params.get("sample_weight")), before.steps
 
 
-def _scores(scorers: dict, multimetric: bool, estimator, X, y):
-    if multimetric:
-        return {name: scorer(estimator, X, y) for name, scorer in scorers.items()}
-    return scorers["score"](estimator, X, y)
+def _scores(model, data: _SearchData, rows, scorer, error_score):
+    """The score(s) of a fitted model on ``rows``, as GridSearchCV's ``_fit_and_score``
+    computes them (a failing scorer warns and scores ``error_score``)."""
+    X, y = data.rows(rows)
+    return _score(model, X, y, scorer, data.params(data.score_params, rows), error_score)
 
 
-def _fit_and_score_batch(estimator, X, y, sample_weight, tasks, scorers, multimetric,
-                         return_train_score, error_score, max_models) -> list:
+def _fit_and_score_batch(estimator, data: _SearchData, tasks, scorer, return_train_score,
+                         error_score, max_models) -> list:
     """Fit one batch of (candidate, train, test) tasks together and score each, as
     scikit-learn's ``_fit_and_score`` reports it; the batch's time is shared evenly."""
     # One copy of each fold's rows, which fit_batched then puts on the device once.
     start = time.perf_counter()
-    fold_rows = _FoldRows(estimator, X, y, sample_weight)
+    fold_rows = _FoldRows(estimator, data)
     ladders, rows, models = zip(*(fold_rows(candidate, train) for candidate, train, _ in tasks))
     errors = fit_batched(list(ladders), *map(list, zip(*rows)), max_models=max_models,
                          raise_errors=error_score == "raise")
@@ -450,25 +499,23 @@ def _fit_and_score_batch(estimator, X, y, sample_weight, tasks, scorers, multime
     results = []
     for model, error, (_, train, test) in zip(models, errors, tasks):
         if error is not None:
-            results.append(_failed_fit(error, fit_time, len(test), scorers, multimetric,
+            results.append(_failed_fit(error, fit_time, len(test), scorer,
                                        return_train_score, error_score))
             continue
         result = {"fit_time": fit_time, "n_test_samples": len(test), "fit_error": None}
         start = time.perf_counter()
-        X_test, y_test, _ = _rows(X, y, None, test)
-        result["test_scores"] = _scores(scorers, multimetric, model, X_test, y_test)
+        result["test_scores"] = _scores(model, data, test, scorer, error_score)
         if return_train_score:
-            X_train, y_train, _ = _rows(X, y, None, train)
-            result["train_scores"] = _scores(scorers, multimetric, model, X_train, y_train)
+            result["train_scores"] = _scores(model, data, train, scorer, error_score)
         result["score_time"] = time.perf_counter() - start
         results.append(result)
     return results
 
 
-def _failed_fit(error, fit_time, n_test, scorers, multimetric, return_train_score,
-                error_score) -> dict:
+def _failed_fit(error, fit_time, n_test, scorer, return_train_score, error_score) -> dict:
     """A failed fit's result, as scikit-learn's ``_fit_and_score`` reports it."""
-    failed = {name: error_score for name in scorers} if multimetric else error_score
+    failed = ({name: error_score for name in scorer._scorers}
+              if isinstance(scorer, _MultimetricScorer) else error_score)
     result = {"fit_time": fit_time, "score_time": 0.0, "n_test_samples": n_test,
               "fit_error": "".join(traceback.format_exception(error)),
               "test_scores": failed}

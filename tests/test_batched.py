@@ -9,16 +9,18 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
 import torch
 from _helpers import assert_same_fits, batch_losses, watch_host_reads
 from scipy.stats import loguniform
 from sklearn.base import clone
-from sklearn.exceptions import FitFailedWarning
+from sklearn.exceptions import FitFailedWarning, UnsetMetadataPassedError
 from sklearn.feature_selection import VarianceThreshold
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import make_scorer
 from sklearn.model_selection import GridSearchCV, GroupKFold, RandomizedSearchCV
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from sklearn_ladder import InputScaleWarning, LadderClassifier, LadderRegressor, fit_batched
 from sklearn_ladder._batched import batch_groups
@@ -343,6 +345,71 @@ def test_grid_search_over_a_pipeline_gives_grid_search_cv_results(grid_search_da
     np.testing.assert_allclose(batched.cv_results_["mean_test_score"],
                                plain.cv_results_["mean_test_score"], atol=0.02)
     np.testing.assert_array_equal(batched.predict(X), plain.predict(X))
+
+
+def _weight_sum(y_true, y_pred, sample_weight=None):
+    """A "score" that tells which weights the scorer got: their sum (-1 without)."""
+    return -1.0 if sample_weight is None else float(np.sum(sample_weight))
+
+
+def _spy_on_fits(monkeypatch) -> list:
+    """The (rows, sample_weight) of every ladder fit_batched fits in a search."""
+    import sklearn_ladder._search as search
+
+    fits = []
+
+    def spy(ladders, X, y, sample_weight, **kwargs):
+        fits.extend(zip(X, sample_weight))
+        return fit_batched(ladders, X, y, sample_weight, **kwargs)
+
+    monkeypatch.setattr(search, "fit_batched", spy)
+    return fits
+
+
+@pytest.mark.parametrize("routing", [False, True])
+def test_grid_search_routes_metadata_as_grid_search_cv_does(grid_search_data, monkeypatch,
+                                                             routing):
+    X, y = grid_search_data
+    w_scaler, w_ladder = np.linspace(0.5, 1.5, len(y)), np.linspace(2.0, 1.0, len(y))
+    cv = list(LabeledStratifiedKFold(2).split(X, y))
+    fits = _spy_on_fits(monkeypatch)
+    with sklearn.config_context(enable_metadata_routing=routing):
+        ladder = LadderClassifier(layers=[20], max_epochs=1, random_state=0)
+        scorer = labeled_scorer(make_scorer(_weight_sum))
+        if routing:  # the weights under names of their own, the ladder's the scorer's too
+            scaler = StandardScaler().set_fit_request(sample_weight="w_scaler")
+            ladder.set_fit_request(sample_weight="w_ladder")
+            scorer.set_score_request(sample_weight="w_ladder")
+            params = dict(w_scaler=w_scaler, w_ladder=w_ladder)
+        else:  # a pipeline's prefixed parameters; its scorer gets no weights
+            scaler = StandardScaler()
+            params = dict(standardscaler__sample_weight=w_scaler,
+                          ladderclassifier__sample_weight=w_ladder)
+        pipeline = make_pipeline(scaler, ladder)
+        grid = {"ladderclassifier__noise_std": [0.1, 0.3]}
+        plain = GridSearchCV(pipeline, grid, cv=cv, scoring=scorer).fit(X, y, **params)
+        batched = LadderGridSearchCV(pipeline, grid, cv=cv, scoring=scorer).fit(X, y, **params)
+    for (train, _), (rows, weight) in zip(cv * 2, fits):
+        expected = StandardScaler().fit_transform(X[train], sample_weight=w_scaler[train])
+        np.testing.assert_allclose(rows, expected, rtol=1e-6)
+        np.testing.assert_array_equal(weight, w_ladder[train])
+    assert len(fits) == 4
+    for split in range(2):
+        key = f"split{split}_test_score"
+        np.testing.assert_array_equal(batched.cv_results_[key], plain.cv_results_[key])
+        test = cv[split][1]
+        expected = w_ladder[test][y[test] != -1].sum() if routing else -1.0
+        np.testing.assert_allclose(batched.cv_results_[key], expected)
+
+
+def test_grid_search_with_routing_refuses_weights_the_ladder_did_not_request(
+        grid_search_data):
+    X, y = grid_search_data
+    with sklearn.config_context(enable_metadata_routing=True):
+        search = LadderGridSearchCV(LadderClassifier(layers=[20], max_epochs=1),
+                                    {"noise_std": [0.1]})
+        with pytest.raises(UnsetMetadataPassedError, match=r"LadderClassifier\.fit"):
+            search.fit(X, y, sample_weight=np.ones(len(y)))
 
 
 @pytest.mark.parametrize("estimator, grid", [
