@@ -412,6 +412,21 @@ def test_grid_search_with_routing_refuses_weights_the_ladder_did_not_request(
             search.fit(X, y, sample_weight=np.ones(len(y)))
 
 
+def _failing_scorer(estimator, X, y):
+    raise RuntimeError("the scorer failed")
+
+
+def test_a_failing_scorer_scores_error_score_as_in_grid_search_cv(grid_search_data):
+    X, y = grid_search_data
+    search = LadderGridSearchCV(LadderClassifier(layers=[20], max_epochs=1), {"noise_std": [0.1]},
+                                cv=2, scoring=_failing_scorer, refit=False, error_score=-1.0)
+    with pytest.warns(UserWarning, match="Scoring failed"):
+        search.fit(X, y)
+    np.testing.assert_array_equal(search.cv_results_["split0_test_score"], [-1.0])
+    with pytest.raises(RuntimeError, match="the scorer failed"):
+        search.set_params(error_score="raise").fit(X, y)
+
+
 @pytest.mark.parametrize("estimator, grid", [
     (LadderClassifier(layers=[20], max_epochs=2, random_state=0),
      {"noise_std": [0.1, -1.0]}),                                  # an invalid parameter
