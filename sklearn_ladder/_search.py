@@ -6,7 +6,6 @@ from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import _fit_context, clone, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.metrics._scorer import _MultimetricScorer
@@ -28,6 +27,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, indexable
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.metadata_routing import _routing_enabled, process_routing
+from sklearn.utils.parallel import Parallel, delayed  # the caller's config reaches workers
 from sklearn.utils.validation import _check_method_params
 
 from ._base import BaseLadder

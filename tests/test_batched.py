@@ -511,16 +511,25 @@ def test_regressor_search_in_parallel_chunks_matches_grid_search_cv():
 
 def test_batches_in_worker_processes_reproduce_the_sequential_search(grid_search_data):
     """n_jobs sends batches to joblib's workers (here loky's processes; a Dask or Ray
-    cluster is the same protocol): the same fits, the same scores."""
+    cluster is the same protocol): the same fits, the same scores. The workers get the
+    caller's scikit-learn configuration: here metadata routing, which routes the weights
+    to a pipeline's steps there."""
     import joblib
 
     X, y = grid_search_data
-    search = LadderGridSearchCV(LadderClassifier(layers=[20], max_epochs=2, random_state=0),
-                                GRID, cv=2, max_models=2)
-    sequential = search.fit(X, y).cv_results_["mean_test_score"]
-    with joblib.parallel_backend("loky"):
-        parallel = clone(search).set_params(n_jobs=2).fit(X, y)
-    assert parallel.n_batches_ == 4
+    weight = np.linspace(0.5, 1.5, len(y))
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipeline = make_pipeline(
+            StandardScaler().set_fit_request(sample_weight=True),
+            LadderClassifier(layers=[20], max_epochs=2, random_state=0).set_fit_request(
+                sample_weight=True))
+        grid = {f"ladderclassifier__{name}": values for name, values in GRID.items()}
+        scorer = labeled_scorer("accuracy").set_score_request(sample_weight=False)
+        search = LadderGridSearchCV(pipeline, grid, cv=2, max_models=2, scoring=scorer)
+        sequential = search.fit(X, y, sample_weight=weight).cv_results_["mean_test_score"]
+        with joblib.parallel_backend("loky"):
+            parallel = clone(search).set_params(n_jobs=2).fit(X, y, sample_weight=weight)
+    assert parallel.n_batches_ == 4 and np.all(np.isfinite(sequential))
     np.testing.assert_array_equal(parallel.cv_results_["mean_test_score"], sequential)
 
 
