@@ -64,6 +64,7 @@ from sklearn.datasets import (
     make_regression,
 )
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -134,6 +135,20 @@ def _counts():
     return np.random.default_rng(8).poisson(np.exp(X)).astype(np.float64), y
 
 
+def _topic_documents(n_words: int = 1000, seed: int = 10):
+    """1,500 documents of 4 topics as TF-IDF rows (``TfidfTransformer``: unit norm,
+    mostly zeros): each document draws about 35 words from a mix of a background
+    distribution over ``n_words`` words shared by all (85 %) and its topic's own (15 %)."""
+    rng = np.random.default_rng(seed)
+    background = rng.dirichlet(np.full(n_words, 0.05))
+    topics = [0.85 * background + 0.15 * rng.dirichlet(np.full(n_words, 0.02))
+              for _ in range(4)]
+    y = rng.integers(4, size=1500)
+    counts = np.stack([rng.multinomial(length, topics[topic])
+                       for length, topic in zip(rng.poisson(30, len(y)) + 5, y)])
+    return TfidfTransformer().fit_transform(counts).toarray(), y
+
+
 def _mistyped():
     """3 classes of Gaussian clusters in 10 features, with one entry in a hundred
     mistyped a thousandfold (a unit or a decimal point slipped)."""
@@ -192,6 +207,10 @@ CLASSIFICATION = {
     "circles, scikit-learn's example (200 rows)": (
         lambda home: make_circles(n_samples=200, shuffle=False), [1]),
     "two moons, 200 rows": (lambda home: make_moons(200, noise=0.05, random_state=0), [1]),
+    # Not held out: the case that capped noise_std="auto"'s σ_0 at the inputs' root mean
+    # square. Sparse rows of small values, run with --raw (as a user has them).
+    "topic documents (TF-IDF, 4 classes, 1,000 words)": (lambda home: _topic_documents(),
+                                                          [10]),
 }
 REGRESSION = {
     "diabetes": (lambda home: load_diabetes(return_X_y=True), [30, 100]),

@@ -37,6 +37,7 @@ from ._input_scaling import (
     InputScaler,
     InputScaleWarning,
     fit_input_scaler,
+    root_mean_square,
     scale_problem,
     warn_as_given,
 )
@@ -427,7 +428,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         input_shape = self._input_shape(X.shape[1])
         layers = self._encoder_layers(input_shape, self._n_outputs())
         self._check_feature_layer(len(layers))
-        costs, noise = self._costs_and_noise(len(layers), X.shape[1])
+        costs, noise = self._costs_and_noise(len(layers), X, warm)
         random_state = check_random_state(self.random_state)
         seed = int(random_state.randint(np.iinfo(np.int32).max))
         callbacks, y_encoded = self._callbacks(X, y_encoded, random_state)
@@ -574,13 +575,19 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                 f"({n_layers - 1} hidden layers, then the logits)."
             )
 
-    def _costs_and_noise(self, n_layers: int,
-                         n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    def _costs_and_noise(self, n_layers: int, X: np.ndarray,
+                         warm: bool) -> tuple[np.ndarray, np.ndarray]:
         """λ_0..λ_L (the mode's default or the user's, checked) and σ_0..σ_L ("auto"
-        resolved for ``n_features`` inputs)."""
-        if isinstance(self.noise_std, str):  # "auto"
+        resolved for the network's inputs ``X``; a continued fit keeps the first's)."""
+        n_features = X.shape[1]
+        if isinstance(self.noise_std, str) and warm:
+            noise = self.noise_std_
+        elif isinstance(self.noise_std, str):  # "auto"
             noise = np.full(n_layers + 1, self._auto_noise_std)
             noise[0] *= min(1.0, math.sqrt(n_features / AUTO_FEW_FEATURES))
+            # Never above the inputs' own root mean square: sparse rows of small values
+            # (TF-IDF's) drowned under σ_0 = 0.3 (why: _docstrings.SMALL_INPUTS_NOISE).
+            noise[0] = min(noise[0], root_mean_square(X))
         else:
             noise = _per_layer("noise_std", self.noise_std, n_layers + 1)
         if self.denoising_costs is None:

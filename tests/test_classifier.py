@@ -124,11 +124,13 @@ def test_explicit_lambda_overrides_the_mode_default(digits_semi):
 
 
 def _fit_on_first_features(cls, digits_semi, n_features, **params):
-    """A two-update fit of ``cls`` on the first ``n_features`` digits columns."""
+    """A two-update fit of ``cls`` on the ``n_features`` busiest digits pixels (each of a
+    root mean square above 0.7: the inputs' scale does not cap σ_0)."""
     X, y, _, _ = digits_semi
     if cls is LadderRegressor:
         y = np.where(y >= 0, y, np.nan)
-    return cls([20, 10], max_iter=2, random_state=0, **params).fit(X[:, :n_features], y)
+    busiest = np.argsort(-(X**2).mean(axis=0))[:n_features]
+    return cls([20, 10], max_iter=2, random_state=0, **params).fit(X[:, busiest], y)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 updates
@@ -147,6 +149,35 @@ def test_auto_noise_lowers_only_the_input_noise_and_only_on_few_features(digits_
     assert noise(2, noise_std=0.3) == [0.3] * 4  # a number is used as given
     assert noise(2, noise_std=[0.3, 0, 0.1, 0.2]) == [0.3, 0, 0.1, 0.2]
     assert LadderRegressor._auto_noise_std < LadderClassifier._auto_noise_std
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 updates
+@pytest.mark.parametrize("cls", [LadderClassifier, LadderRegressor])
+def test_auto_input_noise_is_never_above_the_inputs_root_mean_square(cls):
+    """Sparse rows of small values (TF-IDF-like: unit norm, 10 of 400 entries nonzero):
+    σ_0 is the network inputs' root mean square; a number is used as given; a continued
+    fit on other rows keeps the first fit's σ."""
+    from sklearn.preprocessing import normalize
+
+    rng = np.random.default_rng(0)
+    X = np.zeros((300, 400))
+    for row in X:
+        row[rng.choice(400, 10, replace=False)] = rng.uniform(0.5, 1.0, 10)
+    X = normalize(X)
+    y = np.where(np.arange(300) < 40, np.arange(300) % 2, -1)
+    if cls is LadderRegressor:
+        y = np.where(y >= 0, y, np.nan)
+    model = cls([20], max_iter=2, random_state=0).fit(X, y)
+    inputs = X if model.input_scaler_ is None else model.input_scaler_.transform(X)
+    rms = np.sqrt(np.mean(np.asarray(inputs, dtype=np.float64) ** 2))
+    assert rms < cls._auto_noise_std
+    np.testing.assert_allclose(model.noise_std_, [rms] + [cls._auto_noise_std] * 2,
+                               rtol=1e-6)
+    assert model.net_.module_.noise_std[0] == model.noise_std_[0]  # trained with it
+    model.set_params(warm_start=True).fit(X[:150] * 0.5, y[:150])
+    np.testing.assert_allclose(model.noise_std_[0], rms, rtol=1e-6)
+    given = cls([20], max_iter=2, random_state=0, noise_std=0.3).fit(X, y)
+    assert given.noise_std_.tolist() == [0.3] * 3
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 updates

@@ -44,6 +44,25 @@ def test_inputs_in_the_unit_interval_do_not_warn_and_are_taken_as_given(digits_s
     np.testing.assert_array_equal(auto.predict_proba(X), given.predict_proba(X))
 
 
+def test_sparse_rows_of_small_values_are_mapped_to_the_unit_interval():
+    """TF-IDF-like rows (unit norm over 400 features, 20 nonzero): in [0, 1], but of a
+    root mean square of 0.05. "auto" maps them by each feature's minimum and maximum;
+    taken as given, they warn."""
+    from sklearn.preprocessing import normalize
+
+    rng = np.random.default_rng(0)
+    X = np.zeros((300, 400))
+    for row in X:
+        row[rng.choice(400, 20, replace=False)] = rng.uniform(0.5, 1.0, 20)
+    X = normalize(X)
+    y = np.where(np.arange(300) < 40, np.arange(300) % 2, -1)
+    auto = LadderClassifier([20], max_iter=2, random_state=0).fit(X, y)
+    assert auto.input_scaler_.minmax_ is not None
+    np.testing.assert_allclose(auto.input_scaler_.minmax_.data_max_, X.max(axis=0))
+    with pytest.warns(InputScaleWarning, match="X has a root mean square of 0.05"):
+        LadderClassifier([20], input_scaling=None, max_iter=2, random_state=0).fit(X, y)
+
+
 @pytest.mark.parametrize("to_unit_scale", ["standardise", "whiten", "to [-1, 1]"])
 def test_tables_of_unit_scale_beyond_the_unit_interval_are_mapped_to_it(digits_semi,
                                                                        to_unit_scale):
