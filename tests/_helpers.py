@@ -50,3 +50,16 @@ def watch_host_reads(monkeypatch) -> list:
     monkeypatch.setattr(_graph, "CapturedStep", Watched)
     monkeypatch.setattr(_batched, "CapturedStep", Watched)
     return reads
+
+
+def sparse_small_rows(n_nonzero: int) -> tuple:
+    """TF-IDF-like rows: 300 of unit norm over 400 features, ``n_nonzero`` of them
+    nonzero (a root mean square of 0.05), and targets: 40 labeled rows of 2 classes,
+    the rest -1."""
+    from sklearn.preprocessing import normalize
+
+    rng = np.random.default_rng(0)
+    X = np.zeros((300, 400))
+    for row in X:
+        row[rng.choice(400, n_nonzero, replace=False)] = rng.uniform(0.5, 1.0, n_nonzero)
+    return normalize(X), np.where(np.arange(300) < 40, np.arange(300) % 2, -1)

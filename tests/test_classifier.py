@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from _helpers import sparse_small_rows
 from sklearn.base import clone
 
 from sklearn_ladder import LadderClassifier, LadderRegressor
@@ -154,17 +155,10 @@ def test_auto_noise_lowers_only_the_input_noise_and_only_on_few_features(digits_
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 updates
 @pytest.mark.parametrize("cls", [LadderClassifier, LadderRegressor])
 def test_auto_input_noise_is_never_above_the_inputs_root_mean_square(cls):
-    """Sparse rows of small values (TF-IDF-like: unit norm, 10 of 400 entries nonzero):
+    """Sparse rows of small values (TF-IDF-like, 10 of 400 entries nonzero):
     σ_0 is the network inputs' root mean square; a number is used as given; a continued
     fit on other rows keeps the first fit's σ."""
-    from sklearn.preprocessing import normalize
-
-    rng = np.random.default_rng(0)
-    X = np.zeros((300, 400))
-    for row in X:
-        row[rng.choice(400, 10, replace=False)] = rng.uniform(0.5, 1.0, 10)
-    X = normalize(X)
-    y = np.where(np.arange(300) < 40, np.arange(300) % 2, -1)
+    X, y = sparse_small_rows(10)
     if cls is LadderRegressor:
         y = np.where(y >= 0, y, np.nan)
     model = cls([20], max_iter=2, random_state=0).fit(X, y)

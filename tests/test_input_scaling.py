@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import sparse_small_rows
 from sklearn.preprocessing import QuantileTransformer
 
 from sklearn_ladder import InputScaleWarning, LadderClassifier, LadderRegressor
@@ -48,14 +49,7 @@ def test_sparse_rows_of_small_values_are_mapped_to_the_unit_interval():
     """TF-IDF-like rows (unit norm over 400 features, 20 nonzero): in [0, 1], but of a
     root mean square of 0.05. "auto" maps them by each feature's minimum and maximum;
     taken as given, they warn."""
-    from sklearn.preprocessing import normalize
-
-    rng = np.random.default_rng(0)
-    X = np.zeros((300, 400))
-    for row in X:
-        row[rng.choice(400, 20, replace=False)] = rng.uniform(0.5, 1.0, 20)
-    X = normalize(X)
-    y = np.where(np.arange(300) < 40, np.arange(300) % 2, -1)
+    X, y = sparse_small_rows(20)
     auto = LadderClassifier([20], max_iter=2, random_state=0).fit(X, y)
     assert auto.input_scaler_.minmax_ is not None
     np.testing.assert_allclose(auto.input_scaler_.minmax_.data_max_, X.max(axis=0))
