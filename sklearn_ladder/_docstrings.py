@@ -262,7 +262,7 @@ FEW_FEATURES_COSTS = (
 # benchmarks page, "Sparse rows of small values").
 SMALL_INPUTS_NOISE = (
     "The paper's σ_0 = 0.3 met MNIST's pixels, whose root mean square is 0.34, and the "
-    "tables the defaults were chosen on, mapped to [0, 1], have 0.34 to 0.6: the cap "
+    "tables the defaults were chosen on, as the network gets them, have 0.34 to 0.6: the cap "
     "leaves them all as they were. Sparse rows of small values have less: TF-IDF rows "
     "of 1,000 words, 28 of them nonzero, 0.08 once mapped to [0, 1] (input_scaling), "
     "and σ_0 = 0.3 on every input drowned them: on documents of 4 topics with 10 labels "
