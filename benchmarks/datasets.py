@@ -68,7 +68,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from sklearn.svm import SVC
 
@@ -158,6 +158,19 @@ def _mistyped():
     return np.where(slipped, X * 1000, X), y
 
 
+def _mixed_table(n: int = 1500, seed: int = 11):
+    """3 classes in 5 numeric features (Gaussian, the class shifting one of them) and 4
+    categorical ones of 3, 5, 8 and 4 levels, one-hot encoded (20 columns of 0 and 1):
+    each category takes its class's preferred level 60 % of the time, any level else."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(3, size=n)
+    numeric = rng.normal(size=(n, 5)) + 1.2 * np.eye(3, 5)[y]
+    categories = np.stack([np.where(rng.random(n) < 0.6, (y + j) % levels,
+                                    rng.integers(levels, size=n))
+                           for j, levels in enumerate([3, 5, 8, 4])], axis=1)
+    return np.hstack([numeric, OneHotEncoder(sparse_output=False).fit_transform(categories)]), y
+
+
 # name: (loader, labels per class (classification) or labeled rows (regression))
 CLASSIFICATION = {
     "digits": (lambda home: load_digits(return_X_y=True), [5, 10]),
@@ -211,6 +224,13 @@ CLASSIFICATION = {
     # square. Sparse rows of small values, run with --raw (as a user has them).
     "topic documents (TF-IDF, 4 classes, 1,000 words)": (lambda home: _topic_documents(),
                                                           [10]),
+    # Not held out: the cases that made noise_std="auto"'s σ_0 follow the spread of the
+    # features (Gaussian clusters of many classes, binary columns beside numeric ones).
+    "clusters (20 classes, 30 features)": (
+        lambda home: make_classification(3000, 30, n_informative=20, n_redundant=0,
+                                         n_classes=20, n_clusters_per_class=1,
+                                         class_sep=2.0, random_state=12), [3]),
+    "one-hot and numeric (3 classes, 25 columns)": (lambda home: _mixed_table(), [5]),
 }
 REGRESSION = {
     "diabetes": (lambda home: load_diabetes(return_X_y=True), [30, 100]),

@@ -36,10 +36,12 @@ from ._graph import GPU_UPDATES, resolve_gpu_update
 from ._input_scaling import (
     InputScaler,
     InputScaleWarning,
+    feature_spread,
     fit_input_scaler,
     root_mean_square,
     scale_problem,
     warn_as_given,
+    within_unit_interval,
 )
 from ._training import (
     HeldOutScore,
@@ -76,6 +78,11 @@ AUTO_WIDE_INPUT = 100
 # noise_std="auto": on fewer input features than this, the input's noise σ_0 shrinks as
 # √(n_features / AUTO_FEW_FEATURES) (the reason and the measurements: _noise_std_why).
 AUTO_FEW_FEATURES = 10
+# noise_std="auto": on inputs in [0, 1], σ_0 follows the features' spread (the root mean
+# square of their standard deviations, feature_spread) as the paper's σ_0 met MNIST's
+# pixels, whose spread is this (0.2593 over the 60,000 training rows): σ_0 = σ · spread /
+# MNIST_INPUT_SPREAD (why: _docstrings.SPREAD_NOISE).
+MNIST_INPUT_SPREAD = 0.26
 # Sparse input is densified up to this many entries (1 GiB of float32), refused above;
 # a warning tells of the copy from WARN_DENSE_ENTRIES (64 MiB) on, where it costs memory
 # a user may miss (below it, a text or one-hot pipeline would warn on every call).
@@ -278,6 +285,9 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     # noise_std="auto": σ on every layer (σ_0 lowered on few features), and why: sentences
     # for the docstring (fill_docstring).
     _auto_noise_std = 0.3
+    # noise_std="auto": σ_0 follows the spread of inputs in [0, 1] (measured for
+    # classification; the regressor's measurements: _regressor.py).
+    _input_noise_follows_spread = True
     # denoising_costs=None in mode "full" on fewer than AUTO_FEW_FEATURES features: λ_0
     # alone, no hidden layer's cost (measured for classification only).
     _input_cost_only_on_few_features = True
@@ -575,6 +585,17 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
                 f"({n_layers - 1} hidden layers, then the logits)."
             )
 
+    def _auto_input_noise(self, X: np.ndarray) -> float:
+        """σ_0 of noise_std="auto" for the network's inputs ``X`` (the reasons: the
+        docstring's)."""
+        sigma = self._auto_noise_std * min(1.0, math.sqrt(X.shape[1] / AUTO_FEW_FEATURES))
+        if self._input_noise_follows_spread and within_unit_interval(X):
+            # the scale of MNIST's pixels, where σ was set
+            sigma *= feature_spread(X) / MNIST_INPUT_SPREAD
+        # Never above the inputs' own root mean square: sparse rows of small values
+        # (TF-IDF's) drowned under σ_0 = 0.3 (why: _docstrings.SMALL_INPUTS_NOISE).
+        return min(sigma, root_mean_square(X))
+
     def _costs_and_noise(self, n_layers: int, X: np.ndarray,
                          warm: bool) -> tuple[np.ndarray, np.ndarray]:
         """λ_0..λ_L (the mode's default or the user's, checked) and σ_0..σ_L ("auto"
@@ -584,10 +605,7 @@ class BaseLadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             noise = self.noise_std_
         elif isinstance(self.noise_std, str):  # "auto"
             noise = np.full(n_layers + 1, self._auto_noise_std)
-            noise[0] *= min(1.0, math.sqrt(n_features / AUTO_FEW_FEATURES))
-            # Never above the inputs' own root mean square: sparse rows of small values
-            # (TF-IDF's) drowned under σ_0 = 0.3 (why: _docstrings.SMALL_INPUTS_NOISE).
-            noise[0] = min(noise[0], root_mean_square(X))
+            noise[0] = self._auto_input_noise(X)
         else:
             noise = _per_layer("noise_std", self.noise_std, n_layers + 1)
         if self.denoising_costs is None:

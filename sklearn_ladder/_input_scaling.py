@@ -19,8 +19,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._warnings import warn_user
 
-__all__ = ["InputScaleWarning", "InputScaler", "fit_input_scaler", "root_mean_square",
-           "scale_problem", "warn_as_given"]
+__all__ = ["InputScaleWarning", "InputScaler", "feature_spread", "fit_input_scaler",
+           "root_mean_square", "scale_problem", "warn_as_given"]
 
 # X is of the unit scale that σ and λ assume when no feature's root mean square exceeds
 # UNIT_FEATURE_RMS and X's as a whole is at least MIN_INPUT_RMS (or X is all zeros):
@@ -82,12 +82,15 @@ class InputScaleWarning(UserWarning):
     """
 
 
-def _feature_mean_squares(X: np.ndarray, chunk: int = CHUNK_ROWS) -> np.ndarray:
-    """Each column's mean square, summed in float64 a chunk of rows at a time (no float64
-    copy of a large X)."""
+def _feature_mean_squares(X: np.ndarray, centre: np.ndarray | None = None,
+                          chunk: int = CHUNK_ROWS) -> np.ndarray:
+    """Each column's mean square (about ``centre``, else about 0), summed in float64 a
+    chunk of rows at a time (no float64 copy of a large X)."""
     total = np.zeros(X.shape[1])
     for start in range(0, len(X), chunk):
         rows = X[start:start + chunk].astype(np.float64)
+        if centre is not None:
+            rows -= centre
         total += np.einsum("ij,ij->j", rows, rows)
     return total / max(len(X), 1)
 
@@ -95,6 +98,15 @@ def _feature_mean_squares(X: np.ndarray, chunk: int = CHUNK_ROWS) -> np.ndarray:
 def root_mean_square(X: np.ndarray) -> float:
     """X's root mean square over every entry (0 for an empty X)."""
     return math.sqrt(float(_feature_mean_squares(X).mean())) if X.size else 0.0
+
+
+def feature_spread(X: np.ndarray) -> float:
+    """The root mean square of X's feature standard deviations (0 for an empty X): how
+    far the features' values spread, on average, about their means."""
+    if not X.size:
+        return 0.0
+    means = np.mean(X, axis=0, dtype=np.float64)
+    return math.sqrt(float(_feature_mean_squares(X, centre=means).mean()))
 
 
 def scale_problem(X: np.ndarray) -> str | None:

@@ -3,9 +3,11 @@ import pytest
 import torch
 from _helpers import sparse_small_rows
 from sklearn.base import clone
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from sklearn_ladder import LadderClassifier, LadderRegressor
-from sklearn_ladder._base import AUTO_WIDE_INPUT, PAPER_LAYERS
+from sklearn_ladder._base import AUTO_WIDE_INPUT, MNIST_INPUT_SPREAD, PAPER_LAYERS
+from sklearn_ladder._input_scaling import feature_spread
 
 FAST = {"layers": [30, 20], "max_epochs": 2, "random_state": 0}
 
@@ -125,13 +127,15 @@ def test_explicit_lambda_overrides_the_mode_default(digits_semi):
 
 
 def _fit_on_first_features(cls, digits_semi, n_features, **params):
-    """A two-update fit of ``cls`` on the ``n_features`` busiest digits pixels (each of a
-    root mean square above 0.7: the inputs' scale does not cap σ_0)."""
+    """A two-update fit of ``cls`` on the ``n_features`` busiest digits pixels,
+    standardised and taken as given: outside [0, 1], so σ_0 does not follow their
+    spread, and of a root mean square of 1, so their scale does not cap it."""
     X, y, _, _ = digits_semi
     if cls is LadderRegressor:
         y = np.where(y >= 0, y, np.nan)
-    busiest = np.argsort(-(X**2).mean(axis=0))[:n_features]
-    return cls([20, 10], max_iter=2, random_state=0, **params).fit(X[:, busiest], y)
+    busiest = np.argsort(-X.std(axis=0))[:n_features]
+    X = StandardScaler().fit_transform(X[:, busiest])
+    return cls([20, 10], max_iter=2, random_state=0, input_scaling=None, **params).fit(X, y)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 updates
@@ -152,19 +156,59 @@ def test_auto_noise_lowers_only_the_input_noise_and_only_on_few_features(digits_
     assert LadderRegressor._auto_noise_std < LadderClassifier._auto_noise_std
 
 
+def _auto_input_noise(cls, X):
+    """σ_0 of noise_std="auto" on inputs X in [0, 1] of 10 features or more, before the
+    cap at their root mean square: the classifier's follows their spread."""
+    spread = feature_spread(X) / MNIST_INPUT_SPREAD if cls is LadderClassifier else 1.0
+    return cls._auto_noise_std * spread
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 updates
+@pytest.mark.parametrize("cls", [LadderClassifier, LadderRegressor])
+def test_auto_input_noise_follows_the_spread_of_inputs_in_the_unit_interval(cls):
+    """The classifier's σ_0 = σ · spread / MNIST's spread on inputs in [0, 1]: below σ
+    for Gaussian features mapped to [0, 1] (a spread of about 0.15), above it for even
+    binary ones (0.5); σ itself on standardised inputs taken as given, and above σ_0
+    unchanged. The regressor's σ_0 is σ on all of them."""
+    rng = np.random.default_rng(0)
+    gaussian = rng.normal(size=(300, 12))
+    binary = (rng.random((300, 12)) < 0.5).astype(float)
+    y = np.where(np.arange(300) < 40, gaussian[:, 0] > 0, -1)
+    if cls is LadderRegressor:
+        y = np.where(y >= 0, gaussian[:, 0], np.nan)
+    sigma = cls._auto_noise_std
+
+    def noise(X, **params):
+        model = cls([20], max_iter=2, random_state=0, **params).fit(X, y)
+        assert model.net_.module_.noise_std == tuple(model.noise_std_)  # trained with it
+        return model.noise_std_
+
+    for X, spread in [(MinMaxScaler().fit_transform(gaussian), (0.12, 0.2)),
+                      (binary, (0.45, 0.5))]:
+        assert spread[0] < feature_spread(X) < spread[1]
+        np.testing.assert_allclose(noise(X), [_auto_input_noise(cls, X), sigma, sigma],
+                                   rtol=1e-6)
+    # raw Gaussian features: "auto" maps them to [0, 1] first, and σ_0 follows that
+    np.testing.assert_allclose(noise(gaussian), noise(MinMaxScaler().fit_transform(gaussian)))
+    standardised = StandardScaler().fit_transform(gaussian)
+    assert noise(standardised, input_scaling=None).tolist() == [sigma] * 3
+    assert noise(binary, noise_std=0.3).tolist() == [0.3] * 3  # a number: as given
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 updates
 @pytest.mark.parametrize("cls", [LadderClassifier, LadderRegressor])
 def test_auto_input_noise_is_never_above_the_inputs_root_mean_square(cls):
-    """Sparse rows of small values (TF-IDF-like, 10 of 400 entries nonzero):
-    σ_0 is the network inputs' root mean square; a number is used as given; a continued
-    fit on other rows keeps the first fit's σ."""
+    """Sparse rows of small values (TF-IDF-like, 10 of 400 entries nonzero): the
+    classifier's σ_0 is the network inputs' root mean square, below what their spread
+    gives (the regressor's smaller σ stays below it); a number is used as given; a
+    continued fit on other rows keeps the first fit's σ."""
     X, y = sparse_small_rows(10)
     if cls is LadderRegressor:
         y = np.where(y >= 0, y, np.nan)
     model = cls([20], max_iter=2, random_state=0).fit(X, y)
-    inputs = X if model.input_scaler_ is None else model.input_scaler_.transform(X)
-    rms = np.sqrt(np.mean(np.asarray(inputs, dtype=np.float64) ** 2))
-    assert rms < cls._auto_noise_std
+    inputs = np.asarray(model.input_scaler_.transform(X), dtype=np.float64)
+    rms = np.sqrt(np.mean(inputs**2))
+    assert rms < _auto_input_noise(cls, inputs)
     np.testing.assert_allclose(model.noise_std_, [rms] + [cls._auto_noise_std] * 2,
                                rtol=1e-6)
     assert model.net_.module_.noise_std[0] == model.noise_std_[0]  # trained with it

@@ -9,7 +9,7 @@ from _helpers import sparse_small_rows
 from sklearn.preprocessing import QuantileTransformer
 
 from sklearn_ladder import InputScaleWarning, LadderClassifier, LadderRegressor
-from sklearn_ladder._input_scaling import FAR_TAIL, InputScaler, tail_ratios
+from sklearn_ladder._input_scaling import FAR_TAIL, InputScaler, feature_spread, tail_ratios
 from sklearn_ladder.layers import Conv, GlobalMeanPool
 
 
@@ -289,3 +289,13 @@ def test_images_are_not_judged_by_their_pixels_tails():
         images.fit(X, y)
         images.set_params(input_scaling="auto").fit(X, y)
     assert images.input_scaler_ is None
+
+
+def test_feature_spread_is_the_root_mean_square_of_the_feature_deviations():
+    """Summed a chunk of rows at a time in float64, about each feature's mean: features
+    far from zero keep their small spread in float32 rows."""
+    rng = np.random.default_rng(0)
+    X = (1000 + rng.normal(size=(9000, 3)) * [0.01, 0.02, 0.0]).astype(np.float32)
+    expected = np.sqrt(np.mean(np.asarray(X, dtype=np.float64).std(axis=0) ** 2))
+    np.testing.assert_allclose(feature_spread(X), expected, rtol=1e-6)
+    assert feature_spread(np.empty((0, 3))) == 0.0 == feature_spread(np.ones((5, 2)))
