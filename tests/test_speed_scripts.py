@@ -322,3 +322,23 @@ def test_imbalanced_benchmark_draws_random_labels_of_every_class_and_scores_both
     np.testing.assert_allclose(majority["balanced_error"]["mean"], 100 * 2 / 3)
     table = (tmp_path / "imbalanced.md").read_text()
     assert "| majority |" in table and "**" in table
+
+
+def test_the_cells_that_drew_the_spread_rule_lie_either_side_of_mnists_spread():
+    """The benchmark's one-hot table: 5 numeric columns and 20 one-hot ones (one 1 per
+    category); mapped to [0, 1] it spreads more than MNIST's pixels, the 20-class
+    clusters less, so the classifier's σ_0 lands above and below 0.3."""
+    import datasets
+    from sklearn.preprocessing import minmax_scale
+
+    from sklearn_ladder import LadderClassifier
+
+    X, y = datasets.CLASSIFICATION["one-hot and numeric (3 classes, 25 columns)"][0](None)
+    assert X.shape == (1500, 25) and set(np.unique(y)) == {0, 1, 2}
+    np.testing.assert_array_equal(X[:, 5:].sum(axis=1), 4)  # 4 categories, one level each
+    clusters, _ = datasets.CLASSIFICATION["clusters (20 classes, 30 features)"][0](None)
+
+    def sigma_0(X):
+        return LadderClassifier()._auto_input_noise(minmax_scale(X).astype(np.float32))
+
+    assert sigma_0(clusters) < 0.2 and sigma_0(X) > 0.35
