@@ -194,7 +194,6 @@ class LadderClassifier(ClassifierMixin, BaseLadder):
         return tags
 
 
-
 def _minus_one_hint(unlabeled: np.ndarray) -> str:
     """Why a class may be missing: -1 is scikit-learn's unlabeled marker, yet some data
     sets (``make_hastie_10_2``, SVM-style ±1 labels) use it as a class."""
