@@ -54,6 +54,7 @@ from sklearn.datasets import (
     load_digits,
     load_iris,
     load_wine,
+    make_blobs,
     make_circles,
     make_classification,
     make_friedman1,
@@ -171,6 +172,36 @@ def _mixed_table(n: int = 1500, seed: int = 11):
     return np.hstack([numeric, OneHotEncoder(sparse_output=False).fit_transform(categories)]), y
 
 
+def _anisotropic_blobs():
+    """3 Gaussian blobs in 2 features, sheared (scikit-learn's k-means demonstration)."""
+    X, y = make_blobs(1500, n_features=2, centers=3, random_state=170)
+    return X @ np.array([[0.6, -0.6], [-0.4, 0.8]]), y
+
+
+def _spirals(n: int = 1000, seed: int = 21):
+    """Two interleaved spirals in 2 features, Gaussian noise of 0.5 on radii up to 9.4."""
+    rng = np.random.default_rng(seed)
+    t = np.sqrt(rng.random(n)) * 3 * np.pi
+    y = rng.integers(2, size=n)
+    r = t * np.where(y == 1, 1, -1)
+    return np.c_[r * np.cos(t), r * np.sin(t)] + rng.normal(0, 0.5, (n, 2)), y
+
+
+def _binary_features(n: int = 1500, p: int = 50, seed: int = 22):
+    """4 classes of 50 binary features: a random prototype per class, each bit flipped
+    with probability 0.3."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(4, size=n)
+    prototypes = rng.random((4, p)) < 0.5
+    return (prototypes[y] ^ (rng.random((n, p)) < 0.3)).astype(float), y
+
+
+def _digits_parity():
+    """The digits, labeled odd or even: two classes of five clusters each."""
+    X, y = load_digits(return_X_y=True)
+    return X, y % 2
+
+
 # name: (loader, labels per class (classification) or labeled rows (regression))
 CLASSIFICATION = {
     "digits": (lambda home: load_digits(return_X_y=True), [5, 10]),
@@ -231,6 +262,15 @@ CLASSIFICATION = {
                                          n_classes=20, n_clusters_per_class=1,
                                          class_sep=2.0, random_state=12), [3]),
     "one-hot and numeric (3 classes, 25 columns)": (lambda home: _mixed_table(), [5]),
+    # Held out, sixth round: kinds of data the rounds above had not tried, chosen before
+    # any run and run once, after the spread rule of noise_std="auto".
+    "blobs (5 classes, 10 features)": (
+        lambda home: make_blobs(1500, n_features=10, centers=5, cluster_std=3.0,
+                                random_state=20), [3]),
+    "anisotropic blobs (3 classes, 2 features)": (lambda home: _anisotropic_blobs(), [3]),
+    "spirals (2 classes, 2 features)": (lambda home: _spirals(), [10]),
+    "binary features (4 classes, 50 features)": (lambda home: _binary_features(), [5]),
+    "digits, odd or even (2 classes of 5 digits)": (lambda home: _digits_parity(), [10]),
 }
 REGRESSION = {
     "diabetes": (lambda home: load_diabetes(return_X_y=True), [30, 100]),
