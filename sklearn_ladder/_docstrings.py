@@ -40,7 +40,10 @@ PARAMETERS_DOC = """    Parameters
         and ``reconstruct`` then apply too (``input_scaler_``, fitted on every training
         row, labeled and unlabeled). The noise σ and the weights λ assume inputs of about
         unit scale whose values spread over it (the paper's pixels in [0, 1]).
-        ``"minmax"``: every feature mapped to [0, 1] by its minimum and maximum.
+        ``"minmax"``: every feature mapped to [0, 1] by its minimum and maximum (a
+        feature of small values too: only one whose values differ by rounding alone is
+        taken as constant and mapped to 0, where scikit-learn's ``MinMaxScaler`` also
+        zeroes a float32 feature of a range below 1.2e-6).
         ``"quantile"``: every feature mapped to [0, 1] by its empirical distribution
         function (the fraction of training values below a value; monotone).
         ``"auto"``: in a table (``input_shape=None``), a feature whose tail reaches
@@ -212,7 +215,8 @@ ATTRIBUTES_DOC = """    n_features_in_ : int
     input_scaler_ : transformer or None
         The map of the inputs (``input_scaling`` resolved), fitted on the training rows,
         with ``transform`` and ``inverse_transform``: its ``minmax_`` (a
-        ``MinMaxScaler``, or None where the features are taken as given) maps every
+        ``MinMaxScaler`` that maps features of small values too, or None where the
+        features are taken as given) maps every
         feature but those in ``quantile_features_``, which its ``quantile_`` (a
         ``QuantileTransformer``, or None) maps. None when the network takes ``X`` as
         given.

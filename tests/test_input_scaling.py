@@ -6,10 +6,16 @@ import warnings
 import numpy as np
 import pytest
 from _helpers import sparse_small_rows
-from sklearn.preprocessing import QuantileTransformer
+from sklearn.preprocessing import MinMaxScaler, QuantileTransformer
 
 from sklearn_ladder import InputScaleWarning, LadderClassifier, LadderRegressor
-from sklearn_ladder._input_scaling import FAR_TAIL, InputScaler, feature_spread, tail_ratios
+from sklearn_ladder._input_scaling import (
+    FAR_TAIL,
+    InputScaler,
+    SmallValuesMinMaxScaler,
+    feature_spread,
+    tail_ratios,
+)
 from sklearn_ladder.layers import Conv, GlobalMeanPool
 
 
@@ -89,7 +95,6 @@ def test_auto_scaling_fits_as_a_minmax_pipeline(digits_semi, scale, offset):
     [3, 9]) are scaled to [0, 1] inside the estimator: the same fit, predictions and
     features as MinMaxScaler() in a Pipeline, and the reconstruction in X's units."""
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import MinMaxScaler
 
     X, y, X_test, _ = digits_semi
     X, X_test = offset + scale * X, offset + scale * X_test
@@ -111,9 +116,42 @@ def test_auto_scaling_fits_as_a_minmax_pipeline(digits_semi, scale, offset):
                                atol=1e-5 * scale)
 
 
+@pytest.mark.parametrize("dtype, unit", [(np.float32, 1e-7), (np.float64, 1e-20)])
+def test_features_of_small_values_are_mapped_and_constant_ones_zeroed(dtype, unit):
+    """scikit-learn's MinMaxScaler zeroes a float32 feature whose range is below 1.2e-6
+    (a float64 one below 2.2e-15); the input map keeps it, and still zeroes a feature
+    that is constant or differs by rounding alone."""
+    rng = np.random.default_rng(0)
+    varying = rng.normal(size=(50, 2))
+    constant = np.full(50, 0.3)
+    rounded = np.where(np.arange(50) % 2 == 0, dtype(0.3), np.nextafter(dtype(0.3), dtype(1)))
+    X = np.c_[unit * varying, constant, rounded].astype(dtype)
+    mapped = SmallValuesMinMaxScaler().fit(X).transform(X)
+    expected = (varying - varying.min(0)) / np.ptp(varying, axis=0)
+    np.testing.assert_allclose(mapped[:, :2], expected, rtol=1e-5, atol=1e-6)
+    assert np.abs(mapped[:, 2:]).max() < 1e-6  # not stretched to [0, 1]
+    unit_scale = np.c_[varying, rng.uniform(-5, 5, 50)].astype(dtype)
+    np.testing.assert_array_equal(SmallValuesMinMaxScaler().fit_transform(unit_scale),
+                                  MinMaxScaler().fit_transform(unit_scale))
+
+
+def test_float32_features_of_small_values_fit_as_at_unit_scale(digits_semi):
+    """Digits as float32 at 1e-7 of their units (lengths in metres): the fit a Pipeline's
+    MinMaxScaler gives at unit scale, not a network of zeroed inputs."""
+    from sklearn.pipeline import make_pipeline
+
+    X, y, _, _ = digits_semi
+    params = dict(layers=[20], max_epochs=2, random_state=0)
+    small = LadderClassifier(**params).fit(X * np.float32(1e-7), y)
+    pipeline = make_pipeline(MinMaxScaler(), LadderClassifier(input_scaling=None, **params))
+    # The training rows: a feature constant in them (a border pixel) passes through both
+    # maps unscaled, so other rows would differ in it by the factor 1e-7.
+    np.testing.assert_allclose(small.predict_proba(X * np.float32(1e-7)),
+                               pipeline.fit(X, y).predict_proba(X), rtol=1e-4, atol=1e-5)
+
+
 def test_the_regressor_scales_raw_inputs_as_a_minmax_pipeline():
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import MinMaxScaler
 
     rng = np.random.default_rng(0)
     # e.g. measurements in grams, float64: mapped in float64 both ways, then float32
