@@ -182,3 +182,19 @@ def test_merge_adds_a_files_runs_a_later_run_replacing_the_same_one(tmp_path):
         ("full-100", 0, 1.0), ("full-100", 1, 1.4), ("gamma-100", 0, 3.0)]
     table = (tmp_path / "out" / "reproduce.md").read_text()
     assert "| full-100 | 100 | 150 | 2 | 1.20 ± 0.28 | 1.20 | 0 |" in table
+
+
+def test_runs_are_judged_converged_only_where_the_papers_line_applies():
+    """The paper's 2 % line counts failed runs of the full and bottom ladders with 100
+    labels or fewer on its schedule; the Γ-model (3.06 %), the baseline (21.74 %), 1000
+    labels and shortened runs get no count."""
+    errors = {("full-100", 150): [1.0, 2.5], ("full-40", 150): [3.0],
+              ("gamma-100", 150): [3.0], ("supervised-100", 150): [21.7],
+              ("full-1000", 150): [2.5], ("full-100", 10): [2.5]}
+    runs = [{"setting": name, "epochs": epochs, "seed": seed, "test_error": error}
+            for (name, epochs), values in errors.items() for seed, error in enumerate(values)]
+    counts = {(r["setting"], r["epochs"]): r["not_converged"]
+              for r in reproduce.summarize(runs)}
+    assert counts == {("full-100", 150): 1, ("full-40", 150): 1, ("gamma-100", 150): None,
+                      ("supervised-100", 150): None, ("full-1000", 150): None,
+                      ("full-100", 10): None}
