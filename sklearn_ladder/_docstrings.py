@@ -42,8 +42,8 @@ PARAMETERS_DOC = """    Parameters
         unit scale whose values spread over it (the paper's pixels in [0, 1]).
         ``"minmax"``: every feature mapped to [0, 1] by its minimum and maximum (a
         feature of small values too: only one whose values differ by rounding alone is
-        taken as constant and mapped to 0, where scikit-learn's ``MinMaxScaler`` also
-        zeroes a float32 feature of a range below 1.2e-6).
+        taken as constant and mapped to 0, whereas scikit-learn's ``MinMaxScaler``
+        zeroes any float32 feature with a range below 1.2e-6).
         ``"quantile"``: every feature mapped to [0, 1] by its empirical distribution
         function (the fraction of training values below a value; monotone).
         ``"auto"``: in a table (``input_shape=None``), a feature whose tail reaches

@@ -227,8 +227,7 @@ class SmallValuesMinMaxScaler(MinMaxScaler):
         varies = self.data_range_ > np.maximum(CONSTANT_RANGE_EPS * limits.eps * magnitude,
                                                limits.tiny)
         low, high = self.feature_range
-        self.scale_ = ((high - low) / np.where(varies, self.data_range_, 1)).astype(
-            self.data_range_.dtype)
+        self.scale_ = (high - low) / np.where(varies, self.data_range_, 1)
         self.min_ = low - self.data_min_ * self.scale_
         return self
 
