@@ -66,16 +66,20 @@ class ReferenceLadder(nn.Module):
             self.comb.append(params)
 
     def load_from(self, ladder):
-        """Copy the weights of a full-mode ``sklearn_ladder`` module into this one."""
+        """Copy the weights of an MLP ``sklearn_ladder`` module into this one. A ladder of
+        another mode builds no decoder below its lowest λ > 0; those layers of the
+        reference keep their initial values, which λ = 0 leaves out of the cost."""
         with torch.no_grad():
             for l in range(1, self.L + 1):
                 self.W[l - 1].copy_(ladder.weights[str(l)])
                 self.beta[l - 1].copy_(ladder.betas[str(l)])
-                self.V[l - 1].copy_(ladder.decoder_weights[str(l)])
+                if str(l) in ladder.decoder_weights:
+                    self.V[l - 1].copy_(ladder.decoder_weights[str(l)])
             self.gamma_top.copy_(ladder.gammas[str(self.L)])
             for l in range(self.L + 1):
-                for k in range(10):
-                    self.comb[l][k].copy_(ladder.combinators[str(l)].a[k])
+                if str(l) in ladder.combinators:
+                    for k in range(10):
+                        self.comb[l][k].copy_(ladder.combinators[str(l)].a[k])
         return self
 
     def g(self, l, z_tilde, u):
