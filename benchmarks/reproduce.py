@@ -152,14 +152,17 @@ def load_data(dataset: str, data_home):
 OPTIONS = {"fp32_precision": "ieee", "gpu_update": "auto"}
 
 
-def _classifier(name: str, seed: int, epochs: int, data, device: str,
-                options: dict | None = None) -> tuple[LadderClassifier, np.ndarray]:
+def setting_classifier(name: str, seed: int, epochs: int, data, device: str,
+                       options: dict | None = None,
+                       label_seed: int | None = None) -> tuple[LadderClassifier, np.ndarray]:
     """The setting's classifier for one seed (with ``options``, see ``OPTIONS``), and its
-    training labels."""
+    training labels: the labeled rows drawn with ``label_seed`` (the run's seed when
+    None; the classifier's ``random_state`` is always ``seed``)."""
     setting = SETTINGS[name]
     n_labels = setting["n_labels"]
+    label_seed = seed if label_seed is None else label_seed
     y = data.y_train if n_labels is None else mask_labels(data.y_train, n_labels,
-                                                          random_state=seed)
+                                                          random_state=label_seed)
     clf = LadderClassifier(
         setting["layers"], input_shape=setting["input_shape"], mode=setting["mode"],
         denoising_costs=setting["denoising_costs"], noise_std=setting["noise_std"],
@@ -200,7 +203,7 @@ def _record(name: str, seed: int, epochs: int, clf, data, wall: float, device: s
 def run_one(name: str, seed: int, epochs: int, data, device: str,
             options: dict | None = None) -> dict:
     """Train one setting with one seed; return the run's record."""
-    clf, y = _classifier(name, seed, epochs, data, device, options)
+    clf, y = setting_classifier(name, seed, epochs, data, device, options)
     start = time.perf_counter()
     clf.fit(data.X_train, y)
     return _record(name, seed, epochs, clf, data, time.perf_counter() - start, device)
@@ -213,7 +216,7 @@ def run_batched(pairs: list, epochs: int, data, device: str,
     batch is one replayed CUDA graph, and the batches train side by side); each record
     gets the call's wall time shared evenly, and ``batch_of`` its size; a run that
     failed is recorded as :func:`_record` says."""
-    fits = [_classifier(name, seed, epochs, data, device, options)
+    fits = [setting_classifier(name, seed, epochs, data, device, options)
             for name, seed in pairs]
     start = time.perf_counter()
     errors = fit_batched([clf for clf, _ in fits], data.X_train, [y for _, y in fits],

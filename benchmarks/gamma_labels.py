@@ -1,0 +1,97 @@
+"""The Γ-model with few labels: does its error follow the labeled rows or the fit's seed?
+
+Each (labeled set, fit seed) pair fits a setting of ``reproduce.py`` (the Γ-model with
+100 labels by default) with its labeled rows drawn by ``mask_labels`` with the label
+seed and the classifier's ``random_state`` (weights, noise, batches) set to the fit
+seed. Crossing two label seeds with two fit seeds tells which of the two decides the
+error. For each fit the test error and the largest confusions of the test set (true
+digit, predicted digit, rows; those of at least ``--min-share`` of the true digit's
+test rows) show what went wrong.
+
+Writes ``gamma_labels.json`` and ``gamma_labels.md`` (with the machine, the epochs and
+the wall time).
+
+Example::
+
+    python benchmarks/gamma_labels.py --label-seeds 1 2 --fit-seeds 1 2 --epochs 10 \\
+        --output benchmarks/results/gamma-labels
+"""
+
+import argparse
+import itertools
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from machine import describe, machine_info
+from reproduce import SETTINGS, load_data, setting_classifier
+from sklearn.metrics import confusion_matrix
+
+
+def confusions(y_true: np.ndarray, y_pred: np.ndarray, min_share: float) -> list:
+    """``[true, predicted, rows]`` off the diagonal with at least ``min_share`` of the
+    true class's rows, largest first."""
+    cm = confusion_matrix(y_true, y_pred)
+    share = cm / cm.sum(axis=1, keepdims=True)
+    found = [[int(i), int(j), int(cm[i, j])] for i, j in zip(*np.nonzero(share >= min_share))
+             if i != j]
+    return sorted(found, key=lambda c: -c[2])
+
+
+def run(setting: str, label_seeds, fit_seeds, epochs: int, data_home, min_share: float):
+    data = load_data(SETTINGS[setting]["dataset"], data_home)
+    runs = []
+    for label_seed, fit_seed in itertools.product(label_seeds, fit_seeds):
+        clf, y = setting_classifier(setting, fit_seed, epochs, data, "cpu",
+                                    label_seed=label_seed)
+        start = time.perf_counter()
+        clf.fit(data.X_train, y)
+        predicted = clf.predict(data.X_test)
+        runs.append({"label_seed": label_seed, "fit_seed": fit_seed,
+                     "test_error": 100.0 * float(np.mean(predicted != data.y_test)),
+                     "confusions": confusions(data.y_test, predicted, min_share),
+                     "wall_time_s": time.perf_counter() - start})
+    return runs
+
+
+def markdown(result: dict) -> str:
+    lines = [describe(result["machine"]),
+             f"Setting {result['setting']}, {result['epochs']} epochs; wall time "
+             f"{result['wall_time_s']:.0f} s. Confusions: true → predicted (test rows), "
+             f"those of at least {100 * result['min_share']:.0f} % of the true digit's rows.",
+             "", "| label seed | fit seed | test error % | largest confusions |",
+             "|---|---|---|---|"]
+    for r in result["runs"]:
+        found = ", ".join(f"{t} → {p} ({n})" for t, p, n in r["confusions"]) or "none"
+        lines.append(f"| {r['label_seed']} | {r['fit_seed']} | {r['test_error']:.2f} | "
+                     f"{found} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--setting", default="gamma-100", choices=sorted(SETTINGS))
+    parser.add_argument("--label-seeds", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--fit-seeds", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--min-share", type=float, default=0.04)
+    parser.add_argument("--data-home", default=None)
+    parser.add_argument("--output", default="benchmarks/results/gamma-labels")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    runs = run(args.setting, args.label_seeds, args.fit_seeds, args.epochs, args.data_home,
+               args.min_share)
+    result = {"machine": machine_info(), "setting": args.setting, "epochs": args.epochs,
+              "min_share": args.min_share, "wall_time_s": time.perf_counter() - start,
+              "runs": runs}
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "gamma_labels.json").write_text(json.dumps(result, indent=1))
+    (out / "gamma_labels.md").write_text(markdown(result))
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
