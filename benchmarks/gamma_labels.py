@@ -19,12 +19,10 @@ Example::
 
 import argparse
 import itertools
-import json
 import time
-from pathlib import Path
 
 import numpy as np
-from machine import describe, machine_info
+from machine import describe, machine_info, write_result
 from reproduce import SETTINGS, load_data, setting_classifier
 from sklearn.metrics import confusion_matrix
 
@@ -85,11 +83,7 @@ def main(argv=None) -> int:
     result = {"machine": machine_info(), "setting": args.setting, "epochs": args.epochs,
               "min_share": args.min_share, "wall_time_s": time.perf_counter() - start,
               "runs": runs}
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "gamma_labels.json").write_text(json.dumps(result, indent=1))
-    (out / "gamma_labels.md").write_text(markdown(result))
-    print(markdown(result))
+    write_result(args.output, "gamma_labels", result, markdown(result))
     return 0
 
 

@@ -23,10 +23,9 @@ import json
 import statistics
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
-from machine import describe, machine_info
+from machine import describe, machine_info, write_result
 from sklearn.datasets import make_classification
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import train_test_split
@@ -141,11 +140,7 @@ def main(argv=None) -> int:
     result = {"machine": machine_info(), "data": DATA, "seeds": args.seeds,
               "labels": args.labels, "wall_time_s": time.perf_counter() - start,
               "runs": runs, "stats": summarize(runs)}
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "imbalanced.json").write_text(json.dumps(result, indent=1))
-    (out / "imbalanced.md").write_text(markdown(result))
-    print(markdown(result))
+    write_result(args.output, "imbalanced", result, markdown(result))
     return 0
 
 

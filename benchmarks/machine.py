@@ -1,7 +1,9 @@
-"""Where a benchmark ran: the facts every result file records."""
+"""Where a benchmark ran: the facts every result file records, and the result files."""
 
+import json
 import os
 import platform
+from pathlib import Path
 
 import torch
 
@@ -64,3 +66,13 @@ def describe(info: dict) -> str:
             f"{info['torch_threads']} torch threads, torch {info['torch']}, device "
             f"{info['device']}"
             + (f" ({info['gpu']})" if "gpu" in info else "") + ".")
+
+
+def write_result(output, stem: str, result: dict, markdown: str) -> None:
+    """Write ``result`` to ``output/stem.json`` and ``markdown`` to ``output/stem.md``
+    (creating ``output``), and print the Markdown."""
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / f"{stem}.json").write_text(json.dumps(result, indent=1))
+    (output / f"{stem}.md").write_text(markdown)
+    print(markdown)
