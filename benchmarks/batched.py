@@ -21,7 +21,6 @@ Example::
 
 import argparse
 import contextlib
-import json
 import os
 import statistics
 import time
@@ -29,7 +28,7 @@ import warnings
 from pathlib import Path
 
 import torch
-from machine import describe, machine_info
+from machine import describe, machine_info, write_result
 from speed import HIDDEN, make_data
 
 from sklearn_ladder import LadderClassifier, _batched, fit_batched
@@ -172,10 +171,7 @@ def main(argv=None) -> int:
     result = {"machine": machine_info(args.device), "data": data, "n_rows": len(X),
               **options, "rounds": args.rounds,
               "wall_time_s": time.perf_counter() - start, "rows": rows}
-    args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "batched.json").write_text(json.dumps(result, indent=1))
-    (args.output / "batched.md").write_text(markdown(result))
-    print(markdown(result))
+    write_result(args.output, "batched", result, markdown(result))
     return 0
 
 

@@ -16,13 +16,13 @@ Example::
 """
 
 import argparse
-import json
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from machine import write_result
 
 from sklearn_ladder import LadderRegressor
 
@@ -83,10 +83,7 @@ def main(argv=None) -> int:
         lines.append(f"| {name} | {statistics.fmean(values):.3f} ± {spread:.3f} | {paired} | "
                      f"{better} | {', '.join(f'{v:.3f}' for v in values)} |")
     table = "\n".join(lines) + "\n"
-    args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "regression_manifold.json").write_text(json.dumps({"runs": runs}, indent=1))
-    (args.output / "regression_manifold.md").write_text(table)
-    print(table)
+    write_result(args.output, "regression_manifold", {"runs": runs}, table)
     return 0
 
 

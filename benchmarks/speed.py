@@ -17,7 +17,6 @@ Example::
 """
 
 import argparse
-import json
 import resource
 import statistics
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from machine import describe, machine_info
+from machine import describe, machine_info, write_result
 from reference_ladder import ReferenceLadder
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -224,10 +223,7 @@ def run(device="cpu", batch_size=100, rounds=5, updates=100, skorch_epochs=3,
     if device.startswith("cuda"):
         result["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated() / 2**20
         result["gpu_busy_fraction_plain_loop"] = gpu_busy_fraction(plain, X, y, index, device)
-    output.mkdir(parents=True, exist_ok=True)
-    (output / "speed.json").write_text(json.dumps(result, indent=1))
-    (output / "speed.md").write_text(markdown(result))
-    print(markdown(result))
+    write_result(output, "speed", result, markdown(result))
     return result
 
 
