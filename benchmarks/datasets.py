@@ -550,7 +550,7 @@ def _latest_runs(runs: list[dict]) -> list[dict]:
     return list(latest.values())
 
 
-def main(argv=None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--only", nargs="+", default=None, help="data set names to run")
@@ -583,28 +583,38 @@ def main(argv=None) -> int:
                              "(e.g. in parallel processes): their runs are summarised "
                              "together, a later part's run replacing an earlier one of the "
                              "same cell, seed and method; nothing runs")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _merged(paths) -> tuple[list[dict], float, dict]:
+    """The runs, wall time and machine of parts made apart, summarised together."""
+    parts = [_load_part(path) for path in paths]
+    runs = _latest_runs([r for part in parts for r in part["runs"]])
+    wall = max(part["wall_time_s"] for part in parts)
+    return runs, wall, merged_machine([part["machine"] for part in parts])
+
+
+def _run_tasks(args) -> tuple[list[dict], float, dict]:
+    """The runs of the command line's tasks, their wall time and machine; each run is also
+    logged as it ends (``datasets-runs.jsonl``)."""
+    start, runs = time.perf_counter(), []
+    args.output.mkdir(parents=True, exist_ok=True)
+    log = args.output / "datasets-runs.jsonl"
+    (args.output / MACHINE_FILE).write_text(json.dumps(machine_info(), indent=1))
+    options = {"device": args.device, "grid": args.grid, "inputs": args.inputs,
+               "methods": args.methods}
+    for task, cells in (("classification", CLASSIFICATION), ("regression", REGRESSION)):
+        if args.task in (task, "both"):
+            runs += run(task, cells, args.seeds, args.data_home, args.only, log, args.labels,
+                        **options)
+    return runs, time.perf_counter() - start, machine_info()
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
     if args.far_tail is not None:
         _input_scaling.FAR_TAIL = args.far_tail
-    start, runs = time.perf_counter(), []
-    if args.merge:
-        parts = [_load_part(path) for path in args.merge]
-        runs = _latest_runs([r for part in parts for r in part["runs"]])
-        wall = max(part["wall_time_s"] for part in parts)
-        info = merged_machine([part["machine"] for part in parts])
-    else:
-        args.output.mkdir(parents=True, exist_ok=True)
-        log = args.output / "datasets-runs.jsonl"
-        (args.output / MACHINE_FILE).write_text(json.dumps(machine_info(), indent=1))
-        options = {"device": args.device, "grid": args.grid, "inputs": args.inputs,
-                   "methods": args.methods}
-        if args.task in ("classification", "both"):
-            runs += run("classification", CLASSIFICATION, args.seeds, args.data_home,
-                        args.only, log, args.labels, **options)
-        if args.task in ("regression", "both"):
-            runs += run("regression", REGRESSION, args.seeds, args.data_home, args.only, log,
-                        args.labels, **options)
-        wall, info = time.perf_counter() - start, machine_info()
+    runs, wall, info = _merged(args.merge) if args.merge else _run_tasks(args)
     rows = summarize(runs)
     seeds = sorted({r["seed"] for r in runs})  # merged parts may have run other seeds
     args.output.mkdir(parents=True, exist_ok=True)

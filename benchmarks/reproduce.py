@@ -393,7 +393,7 @@ def run_benchmark(names, seeds, epochs, data_home, device, output: Path,
     return rows
 
 
-def main(argv=None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--settings", nargs="+", default=["full-100"],
                         help=f"setting names or groups ({', '.join(GROUPS)})")
@@ -426,6 +426,11 @@ def main(argv=None) -> int:
                         help="only add these reproduce.json files' runs to OUTPUT's (a "
                              "later file's run replaces one of the same setting, seed and "
                              "epochs) and rewrite the table and plot")
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.summarize or args.merge:
         rows = (merge_runs(args.merge, args.output) if args.merge

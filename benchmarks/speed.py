@@ -158,51 +158,52 @@ def prediction_rows_per_s(X, y, device, clf=None) -> float:
     return len(X) / (time.perf_counter() - start)
 
 
-def run(device="cpu", batch_size=100, rounds=5, updates=100, skorch_epochs=3,
-        n_features=784, output=Path("benchmarks/results")) -> dict:
-    # LadderClassifier.fit keeps freed memory in the process (see sklearn_ladder._allocator);
-    # the setting is process-wide, so set it first: all three run on the same allocator.
-    allocator_tuned = retain_freed_memory()
-    n_rows = batch_size * updates
-    X, y = make_data(n_rows, n_features, n_labeled=batch_size)
-    index = batches(n_rows, batch_size, batch_size, updates + 3)
-    _, plain = plain_step_fn(n_features, device)
-    _, reference = reference_step_fn(n_features, device)
-    xb = torch.from_numpy(X[:2 * batch_size]).to(device)
-    yb = torch.from_numpy(np.arange(batch_size) % 10).to(device)
-    flops = {"ladder": update_flops(plain, xb, yb), "reference": update_flops(reference, xb, yb)}
+def fit_options(device: str) -> tuple[dict, dict]:
+    """LadderClassifier's parameters for the default update, and the options timed beside
+    it by name: on the CPU fp32_precision="bf16" (oneDNN's precision); on a GPU "skorch" is
+    the eager update and the graphed ones are the options (gpu_update; the first epoch,
+    which holds the capture and the compilation, is not timed), the compiled one also with
+    TF32 products."""
+    if device == "cpu":
+        return {}, {"skorch_bf16": {"fp32_precision": "bf16"}}
+    return {"gpu_update": "eager"}, {
+        "skorch_graph": {"gpu_update": "graph"},
+        "skorch_compiled": {"gpu_update": "compiled"},
+        "skorch_compiled_tf32": {"gpu_update": "compiled", "fp32_precision": "tf32"}}
 
-    # The options beside the default: on the CPU fp32_precision="bf16" (oneDNN's
-    # precision); on a GPU "skorch" is the eager update and the graphed ones are the
-    # options (gpu_update; the first epoch, which holds the capture and the compilation,
-    # is not timed), the compiled one also with TF32 products.
-    on_cpu = device == "cpu"
-    default = {} if on_cpu else {"gpu_update": "eager"}
-    options = ({"skorch_bf16": {"fp32_precision": "bf16"}} if on_cpu else
-               {"skorch_graph": {"gpu_update": "graph"},
-                "skorch_compiled": {"gpu_update": "compiled"},
-                "skorch_compiled_tf32": {"gpu_update": "compiled", "fp32_precision": "tf32"}})
-    times = {"reference": [], "plain": [], "skorch": [], **{k: [] for k in options}}
-    start = time.perf_counter()
+
+def time_rounds(X, y, index, batch_size, rounds, skorch_epochs, device) -> dict[str, list]:
+    """ms per update of every implementation in each of ``rounds`` interleaved rounds."""
+    _, plain = plain_step_fn(X.shape[1], device)
+    _, reference = reference_step_fn(X.shape[1], device)
+    default, options = fit_options(device)
+    fits = {"skorch": default, **options}
+    times = {"reference": [], "plain": [], **{key: [] for key in fits}}
     for r in range(rounds):
         times["reference"].append(time_loop(reference, X, y, index, device))
         times["plain"].append(time_loop(plain, X, y, index, device))
-        times["skorch"].append(fit_timed(X, y, batch_size, skorch_epochs, device,
-                                         **default)[1])
-        for key, params in options.items():
+        for key, params in fits.items():
             times[key].append(fit_timed(X, y, batch_size, skorch_epochs, device, **params)[1])
         print(f"round {r + 1}/{rounds}: " + ", ".join(
             f"{k} {v[-1]:.1f} ms" for k, v in times.items()), flush=True)
+    return times
+
+
+def matmul_flops(X, batch_size, device) -> dict[str, int]:
+    """Matrix-product flops of one update of the ladder module and of the reference."""
+    xb = torch.from_numpy(X[:2 * batch_size]).to(device)
+    yb = torch.from_numpy(np.arange(batch_size) % 10).to(device)
+    return {"ladder": update_flops(plain_step_fn(X.shape[1], device)[1], xb, yb),
+            "reference": update_flops(reference_step_fn(X.shape[1], device)[1], xb, yb)}
+
+
+def summarize(times: dict, flops: dict, peak: float) -> dict:
+    """Medians over rounds, ratios paired within each round (they share the machine's
+    state: their median is the headline), and the fraction of the matmul peak achieved."""
     ms = {k: statistics.median(v) for k, v in times.items()}
-    # Ratios within a round share the machine's state: their median is the headline.
     speedups = [a / b for a, b in zip(times["reference"], times["skorch"])]
     overheads = [a / b - 1 for a, b in zip(times["skorch"], times["plain"])]
-    peak = matmul_peak_gflops(device)
-    result = {
-        "setting": {"layers": [n_features, *HIDDEN, 10], "batch_size": batch_size,
-                    "rounds": rounds, "updates_per_round": updates,
-                    "skorch_epochs_per_round": skorch_epochs,
-                    "glibc_thresholds_raised_for_all": allocator_tuned},
+    return {
         "ms_per_update": ms, "ms_per_update_rounds": times,
         "speedup_vs_reference": statistics.median(speedups),
         "speedup_vs_reference_rounds": speedups,
@@ -214,7 +215,27 @@ def run(device="cpu", batch_size=100, rounds=5, updates=100, skorch_epochs=3,
             "skorch": flops["ladder"] / (ms["skorch"] / 1000) / 1e9 / peak,
             "reference": flops["reference"] / (ms["reference"] / 1000) / 1e9 / peak},
         "paper_schedule_minutes": {k: 90000 * ms[k] / 60000
-                                   for k in ("skorch", *options)},
+                                   for k in times if k.startswith("skorch")},
+    }
+
+
+def run(device="cpu", batch_size=100, rounds=5, updates=100, skorch_epochs=3,
+        n_features=784, output=Path("benchmarks/results")) -> dict:
+    # LadderClassifier.fit keeps freed memory in the process (see sklearn_ladder._allocator);
+    # the setting is process-wide, so set it first: all three run on the same allocator.
+    allocator_tuned = retain_freed_memory()
+    n_rows = batch_size * updates
+    X, y = make_data(n_rows, n_features, n_labeled=batch_size)
+    index = batches(n_rows, batch_size, batch_size, updates + 3)
+    flops = matmul_flops(X, batch_size, device)
+    start = time.perf_counter()
+    times = time_rounds(X, y, index, batch_size, rounds, skorch_epochs, device)
+    result = {
+        "setting": {"layers": [n_features, *HIDDEN, 10], "batch_size": batch_size,
+                    "rounds": rounds, "updates_per_round": updates,
+                    "skorch_epochs_per_round": skorch_epochs,
+                    "glibc_thresholds_raised_for_all": allocator_tuned},
+        **summarize(times, flops, matmul_peak_gflops(device)),
         "prediction_rows_per_s": prediction_rows_per_s(X, y, device),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "wall_time_s": time.perf_counter() - start,
@@ -222,6 +243,7 @@ def run(device="cpu", batch_size=100, rounds=5, updates=100, skorch_epochs=3,
     }
     if device.startswith("cuda"):
         result["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated() / 2**20
+        _, plain = plain_step_fn(n_features, device)
         result["gpu_busy_fraction_plain_loop"] = gpu_busy_fraction(plain, X, y, index, device)
     write_result(output, "speed", result, markdown(result))
     return result

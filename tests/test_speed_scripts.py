@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 import speed
 import speed_conv
 from sklearn.datasets import make_moons
@@ -48,47 +49,63 @@ def test_onednn_bf16_reports_every_product_and_whether_it_rounded(tmp_path, monk
     assert "| 300 × 784 × 1000 |" in onednn_bf16.markdown(result)
 
 
-def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
+def _fast_classifiers(seed, n_features, device, grid, inputs):
+    """The data-set benchmark's methods, small: a one-layer ladder (with the input-scaling
+    variants for raw inputs and the grid when asked), its encoder, LabelSpreading."""
     import datasets
     from sklearn.base import clone
     from sklearn.semi_supervised import LabelSpreading
 
+    ladder = LadderClassifier([8], max_iter=20, random_state=seed, device=device)
+    tuned = {datasets.LADDER_GRID: datasets.ladder_grid(clone(ladder), n_features)}
+    as_given = {name: clone(ladder).set_params(input_scaling=scaling)
+                for name, scaling in datasets.SCALINGS.items()}
+    return {datasets.LADDER: ladder, **(as_given if inputs == "raw" else {}),
+            **(tuned if grid else {}),
+            datasets.ENCODER: LadderClassifier([8], max_iter=20, mode="supervised",
+                                               random_state=seed),
+            "LabelSpreading (kNN)": LabelSpreading(kernel="knn", n_neighbors=7)}
+
+
+@pytest.fixture
+def fast_datasets(monkeypatch):
+    import datasets
+
+    monkeypatch.setattr(datasets, "classifiers", _fast_classifiers)
+    return datasets
+
+
+def _wine(datasets, output, *args) -> list[dict]:
+    """The runs of the data-set benchmark on wine with ``args``, written to ``output``."""
+    assert datasets.main(["--task", "classification", "--only", "wine", *args,
+                          "--output", str(output)]) == 0
+    return json.loads((output / "datasets.json").read_text())["runs"]
+
+
+def test_datasets_benchmark_writes_every_cell(tmp_path, fast_datasets):
+    # the grid's λ fit the network the defaults build on the data set's features
+    assert len(fast_datasets.default_costs(LadderClassifier(), 13)) == 4  # 500-250
+    assert len(fast_datasets.default_costs(LadderClassifier(), 784)) == 7  # the paper's
+    _wine(fast_datasets, tmp_path, "--seeds", "0", "1")
+    lines = (tmp_path / "datasets-runs.jsonl").read_text().splitlines()
+    assert len(lines) == 2 * 2 * 3  # label counts × seeds × methods
+    cells = json.loads((tmp_path / "datasets.json").read_text())["cells"]
+    assert [(c["dataset"], c["labels"]) for c in cells] == [("wine", 3), ("wine", 10)]
+
+
+def test_datasets_benchmark_grid_and_raw_inputs(tmp_path, fast_datasets, monkeypatch):
     from sklearn_ladder import _input_scaling
 
-    def fast(seed, n_features, device, grid, inputs):
-        ladder = LadderClassifier([8], max_iter=20, random_state=seed, device=device)
-        tuned = {datasets.LADDER_GRID: datasets.ladder_grid(clone(ladder), n_features)}
-        as_given = {name: clone(ladder).set_params(input_scaling=scaling)
-                    for name, scaling in datasets.SCALINGS.items()}
-        return {datasets.LADDER: ladder, **(as_given if inputs == "raw" else {}),
-                **(tuned if grid else {}),
-                datasets.ENCODER: LadderClassifier([8], max_iter=20, mode="supervised",
-                                                   random_state=seed),
-                "LabelSpreading (kNN)": LabelSpreading(kernel="knn", n_neighbors=7)}
+    datasets = fast_datasets
 
-    # the grid's λ fit the network the defaults build on the data set's features
-    assert len(datasets.default_costs(LadderClassifier(), 13)) == 4  # 500-250
-    assert len(datasets.default_costs(LadderClassifier(), 784)) == 7  # the paper's
-    monkeypatch.setattr(datasets, "classifiers", fast)
-    out = tmp_path / "part"
-    assert datasets.main(["--task", "classification", "--only", "wine", "--seeds", "0", "1",
-                          "--output", str(out)]) == 0
-    lines = (out / "datasets-runs.jsonl").read_text().splitlines()
-    runs = [json.loads(line) for line in lines]
-    assert len(runs) == 2 * 2 * 3  # label counts × seeds × methods
-    tuned = tmp_path / "grid"
-    assert datasets.main(["--task", "classification", "--only", "wine", "--seeds", "0",
-                          "--labels", "3", "--grid", "--output", str(tuned)]) == 0
-    grid_runs = json.loads((tuned / "datasets.json").read_text())["runs"]
+    grid_runs = _wine(datasets, tmp_path / "grid", "--seeds", "0", "--labels", "3", "--grid")
     assert [r["method"] for r in grid_runs] == [datasets.LADDER, datasets.LADDER_GRID,
                                                 datasets.ENCODER, "LabelSpreading (kNN)"]
-    raw = tmp_path / "raw"  # features as wine gives them, to every method
+    # features as wine gives them, to every method
     monkeypatch.setattr(_input_scaling, "FAR_TAIL", _input_scaling.FAR_TAIL)  # restored
-    assert datasets.main(["--task", "classification", "--only", "wine", "--seeds", "0",
-                          "--labels", "3", "--raw", "--far-tail", "5",
-                          "--output", str(raw)]) == 0
+    raw_runs = _wine(datasets, tmp_path / "raw", "--seeds", "0", "--labels", "3", "--raw",
+                     "--far-tail", "5")
     assert _input_scaling.FAR_TAIL == 5.0  # the line this run's ladders drew
-    raw_runs = json.loads((raw / "datasets.json").read_text())["runs"]
     assert [r["method"] for r in raw_runs] == [datasets.LADDER, *datasets.SCALINGS,
                                                datasets.ENCODER, "LabelSpreading (kNN)"]
     X, y = datasets.CLASSIFICATION["wine"][0](None)
@@ -97,21 +114,21 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
         unscaled = inputs == "raw"
         assert (X_train.max() > 100) == unscaled and (X_test.max() > 100) == unscaled
         assert (X_train.min() < 0) == (inputs == "standardised")
-    cells = json.loads((out / "datasets.json").read_text())["cells"]
-    assert [(c["dataset"], c["labels"]) for c in cells] == [("wine", 3), ("wine", 10)]
+
+
+def test_datasets_benchmark_merges_parts(tmp_path, fast_datasets, monkeypatch):
+    datasets = fast_datasets
+    out, again, merged = tmp_path / "part", tmp_path / "again", tmp_path / "merged"
+    runs = _wine(datasets, out, "--seeds", "0", "1")
     # The ladder alone again, with another seed's scores standing in for a changed default:
     # the merge keeps every cell and seed once, the later part's ladder replacing the first.
-    again = tmp_path / "again"
-    monkeypatch.setattr(datasets, "classifiers",
-                        lambda seed, n_features, **options: fast(seed + 7, n_features, **options))
-    assert datasets.main(["--task", "classification", "--only", "wine", "--seeds", "0",
-                          "--labels", "3", "--methods", datasets.LADDER,
-                          "--output", str(again)]) == 0
-    (rerun,) = json.loads((again / "datasets.json").read_text())["runs"]
+    monkeypatch.setattr(datasets, "classifiers", lambda seed, n_features, **options:
+                        _fast_classifiers(seed + 7, n_features, **options))
+    (rerun,) = _wine(datasets, again, "--seeds", "0", "--labels", "3",
+                     "--methods", datasets.LADDER)
     assert "of 1 cells" not in (again / "datasets.md").read_text()  # nothing to judge
-    merged = tmp_path / "merged"
-    assert datasets.main(["--merge", str(out / "datasets-runs.jsonl"),
-                          str(again / "datasets-runs.jsonl"), "--output", str(merged)]) == 0
+    parts = [str(out / "datasets-runs.jsonl"), str(again / "datasets-runs.jsonl")]
+    assert datasets.main(["--merge", *parts, "--output", str(merged)]) == 0
     merged_runs = json.loads((merged / "datasets.json").read_text())["runs"]
     assert len(merged_runs) == len(runs)
     assert rerun in merged_runs and runs[0] not in merged_runs  # wine 3, seed 0, ladder
@@ -119,8 +136,7 @@ def test_datasets_benchmark_writes_every_cell_and_merges(tmp_path, monkeypatch):
     assert "| wine | 3 per class |" in table and "of 2 cells" in table
     assert "or unrecorded" not in table  # both parts wrote their machine beside their log
     (again / datasets.MACHINE_FILE).unlink()  # a log from before the file was written
-    assert datasets.main(["--merge", str(out / "datasets-runs.jsonl"),
-                          str(again / "datasets-runs.jsonl"), "--output", str(merged)]) == 0
+    assert datasets.main(["--merge", *parts, "--output", str(merged)]) == 0
     from machine import machine_info
     threads = machine_info()["torch_threads"]
     assert f"{threads} or unrecorded torch threads" in (merged / "datasets.md").read_text()
@@ -158,7 +174,7 @@ def test_datasets_summary_counts_wins_within_one_std():
     assert not cell["ladder_not_worse_than_encoder"]  # 6.5 ± 2.1 against 5: within, worse
 
 
-def test_lambda_scaling_rules_and_summary(tmp_path):
+def test_lambda_scaling_rules():
     import lambda_scaling
 
     assert lambda_scaling.scaled_costs("lambda0", 784) == list(lambda_scaling.PAPER)
@@ -179,6 +195,11 @@ def test_lambda_scaling_rules_and_summary(tmp_path):
     assert lambda_scaling.VARIANTS["sigma 0.15"](13) == {"noise_std": 0.15}
     assert lambda_scaling.VARIANTS["input sigma 0.1"](2) == {"noise_std": [0.1] + [0.3] * 6}
     assert lambda_scaling.VARIANTS["hidden sigma 0.15"](2) == {"noise_std": [0.3] + [0.15] * 6}
+
+
+def test_lambda_scaling_probes_fit_the_parameters_they_name():
+    import lambda_scaling
+
     # on two features, the defaults a table of 10 or more features gets
     plain = LadderClassifier(max_iter=2, random_state=0, **lambda_scaling.variant_params(
         "without the few-features rules", 2))
@@ -211,6 +232,11 @@ def test_lambda_scaling_rules_and_summary(tmp_path):
         "encoder alone, layers 500-250", 2))
     narrow.fit(X, np.where(np.arange(60) < 10, y, -1))
     assert len(narrow.noise_std_) == 4 and narrow.transform(X[:3]).shape == (3, 250)
+
+
+def test_lambda_scaling_summary(tmp_path):
+    import lambda_scaling
+
     log = tmp_path / "lambda-scaling-runs.jsonl"
     log.write_text("\n".join(json.dumps({"dataset": d, "labels": 3, "seed": s,
                                          "rule": rule, "score": score})
