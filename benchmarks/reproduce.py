@@ -266,6 +266,41 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The epochs after which the per-run table shows a run's test error (and its last).
+CHECKPOINTS = (1, 5, 10, 25, 50, 75, 100, 125)
+
+
+def _where(run: dict) -> str:
+    """Where a run trained: its GPU, or the CPU with its torch threads; a run of a
+    batch says so (its wall time is the batch's shared evenly)."""
+    machine = run.get("machine") or {}
+    threads = machine.get("torch_threads")
+    where = machine.get("gpu") or (f"CPU, {threads} torch thread{'s' * (threads != 1)}"
+                                   if threads else "unrecorded")
+    return where + (f", batch of {run['batch_of']}" if run.get("batch_of", 1) > 1 else "")
+
+
+def per_run_table(runs: list[dict]) -> str:
+    """A row per run: its test error after the ``CHECKPOINTS`` before the longest run's
+    end and after its last epoch (a run that diverged or failed has no errors per epoch),
+    its wall time and where it trained."""
+    runs = sorted(runs, key=lambda r: (list(SETTINGS).index(r["setting"]), r["epochs"],
+                                       r["seed"]))
+    marks = [e for e in CHECKPOINTS if e < max((r["epochs"] for r in runs), default=0)]
+    rows = [["setting", "seed", "epochs", *map(str, marks), "end", "wall time"],
+            ["---"] * (len(marks) + 5)]
+    for r in runs:
+        errors = r.get("error_per_epoch") or []
+        cells = [f"{errors[e - 1]:.2f}" if e <= min(len(errors), r["epochs"] - 1) else ""
+                 for e in marks]
+        end = ("failed" if r.get("test_error") is None else f"**{r['test_error']:.2f}**"
+               + (" (diverged)" if "diverged" in r else ""))
+        rows.append([r["setting"], str(r["seed"]), str(r["epochs"]), *cells, end,
+                     f"{r['wall_time_s'] / 60:.0f} min ({_where(r)})"])
+    lines = ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
 def _series(name: str) -> str:
     """The plot's line for a setting: its model and mode, and its denoising function if
     not the default."""
@@ -326,7 +361,9 @@ def write_results(runs: list[dict], output: Path) -> list[dict]:
     output.mkdir(parents=True, exist_ok=True)
     (output / "reproduce.json").write_text(json.dumps({"runs": runs}, indent=1))
     rows = summarize(runs)
-    (output / "reproduce.md").write_text(markdown_table(rows) + failed_runs(runs))
+    (output / "reproduce.md").write_text(markdown_table(rows) + failed_runs(runs) +
+                                         "\n\nPer run, test error % after each epoch:\n\n" +
+                                         per_run_table(runs))
     if rows:
         plot(rows, output / "reproduce.png")
     return rows

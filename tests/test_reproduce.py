@@ -34,6 +34,9 @@ def test_runner_writes_json_markdown_and_plot(tmp_path, capsys, tiny):
         assert run["machine"]["cpu_count"] >= 1
     table = (tmp_path / "reproduce.md").read_text()
     assert "| full-100 | 100 | 1 (shortened) | 2 |" in table and "21.74" in table
+    # one epoch: no checkpoint before the end, the run's row goes from epochs to its end
+    assert "| setting | seed | epochs | end | wall time |" in table
+    assert f"| full-100 | 0 | 1 | **{runs[0]['test_error']:.2f}** |" in table
     assert (tmp_path / "reproduce.png").stat().st_size > 1000
     assert [r["n_seeds"] for r in rows] == [2, 2]
     assert "test error" in capsys.readouterr().out  # progress is visible
@@ -169,7 +172,8 @@ def test_merge_adds_a_files_runs_a_later_run_replacing_the_same_one(tmp_path):
     seed and epochs is replaced, the others kept; the table is rewritten."""
     def runs(*entries):
         return json.dumps({"runs": [{"setting": s, "seed": seed, "epochs": 150,
-                                     "test_error": error} for s, seed, error in entries]})
+                                     "test_error": error, "wall_time_s": 60}
+                                    for s, seed, error in entries]})
 
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "reproduce.json").write_text(runs(("full-100", 0, 1.0),
@@ -198,3 +202,33 @@ def test_runs_are_judged_converged_only_where_the_papers_line_applies():
     assert counts == {("full-100", 150): 1, ("full-40", 150): 1, ("gamma-100", 150): None,
                       ("supervised-100", 150): None, ("full-1000", 150): None,
                       ("full-100", 10): None}
+
+
+def test_per_run_table_shows_each_runs_epochs_end_and_machine():
+    """A row per run in the settings' order: the error after the checkpoint epochs before
+    the longest run's end (a shorter run's later cells empty), its end in bold, its wall
+    time and where it trained; a diverged run says so, a failed one has no errors."""
+    cpu = {"device": "cpu", "torch_threads": 1}
+    gpu = {"device": "cuda", "torch_threads": 16, "gpu": "NVIDIA H200"}
+    curve = [20.0 - 0.1 * e for e in range(30)]
+    runs = [
+        {"setting": "gamma-100", "seed": 3, "epochs": 30, "test_error": 17.1,
+         "error_per_epoch": curve, "wall_time_s": 600, "machine": cpu},
+        {"setting": "full-100", "seed": 1, "epochs": 10, "test_error": 19.1,
+         "error_per_epoch": curve[:10], "wall_time_s": 120, "machine": gpu, "batch_of": 5},
+        {"setting": "full-100", "seed": 0, "epochs": 30, "test_error": 90.0,
+         "diverged": "FloatingPointError()", "wall_time_s": 60, "machine": cpu},
+        {"setting": "bottom-100", "seed": 0, "epochs": 30, "test_error": None,
+         "failed": "RuntimeError()", "wall_time_s": 6, "machine": None},
+    ]
+    lines = reproduce.per_run_table(runs).splitlines()
+    assert lines[0] == "| setting | seed | epochs | 1 | 5 | 10 | 25 | end | wall time |"
+    assert lines[2:] == [
+        "| full-100 | 1 | 10 | 20.00 | 19.60 |  |  | **19.10** | 2 min (NVIDIA H200, batch "
+        "of 5) |",
+        "| full-100 | 0 | 30 |  |  |  |  | **90.00** (diverged) | 1 min (CPU, 1 torch "
+        "thread) |",
+        "| bottom-100 | 0 | 30 |  |  |  |  | failed | 0 min (unrecorded) |",
+        "| gamma-100 | 3 | 30 | 20.00 | 19.60 | 19.10 | 17.60 | **17.10** | 10 min (CPU, 1 "
+        "torch thread) |",
+    ]
