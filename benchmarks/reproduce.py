@@ -362,7 +362,7 @@ def write_results(runs: list[dict], output: Path) -> list[dict]:
     (output / "reproduce.json").write_text(json.dumps({"runs": runs}, indent=1))
     rows = summarize(runs)
     (output / "reproduce.md").write_text(markdown_table(rows) + failed_runs(runs) +
-                                         "\n\nPer run, test error % after each epoch:\n\n" +
+                                         "\n\nPer run, test error % after the epochs shown:\n\n" +
                                          per_run_table(runs))
     if rows:
         plot(rows, output / "reproduce.png")
