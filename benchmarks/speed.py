@@ -172,10 +172,11 @@ def fit_options(device: str) -> tuple[dict, dict]:
         "skorch_compiled_tf32": {"gpu_update": "compiled", "fp32_precision": "tf32"}}
 
 
-def time_rounds(X, y, index, batch_size, rounds, skorch_epochs, device) -> dict[str, list]:
-    """ms per update of every implementation in each of ``rounds`` interleaved rounds."""
-    _, plain = plain_step_fn(X.shape[1], device)
-    _, reference = reference_step_fn(X.shape[1], device)
+def time_rounds(steps, X, y, index, batch_size, rounds, skorch_epochs,
+                device) -> dict[str, list]:
+    """ms per update of every implementation in each of ``rounds`` interleaved rounds
+    (``steps``: the plain loop's and the reference's update functions)."""
+    plain, reference = steps["plain"], steps["reference"]
     default, options = fit_options(device)
     fits = {"skorch": default, **options}
     times = {"reference": [], "plain": [], **{key: [] for key in fits}}
@@ -189,12 +190,12 @@ def time_rounds(X, y, index, batch_size, rounds, skorch_epochs, device) -> dict[
     return times
 
 
-def matmul_flops(X, batch_size, device) -> dict[str, int]:
+def matmul_flops(steps, X, batch_size, device) -> dict[str, int]:
     """Matrix-product flops of one update of the ladder module and of the reference."""
     xb = torch.from_numpy(X[:2 * batch_size]).to(device)
     yb = torch.from_numpy(np.arange(batch_size) % 10).to(device)
-    return {"ladder": update_flops(plain_step_fn(X.shape[1], device)[1], xb, yb),
-            "reference": update_flops(reference_step_fn(X.shape[1], device)[1], xb, yb)}
+    return {"ladder": update_flops(steps["plain"], xb, yb),
+            "reference": update_flops(steps["reference"], xb, yb)}
 
 
 def summarize(times: dict, flops: dict, peak: float) -> dict:
@@ -227,9 +228,11 @@ def run(device="cpu", batch_size=100, rounds=5, updates=100, skorch_epochs=3,
     n_rows = batch_size * updates
     X, y = make_data(n_rows, n_features, n_labeled=batch_size)
     index = batches(n_rows, batch_size, batch_size, updates + 3)
-    flops = matmul_flops(X, batch_size, device)
+    steps = {"plain": plain_step_fn(n_features, device)[1],
+             "reference": reference_step_fn(n_features, device)[1]}
+    flops = matmul_flops(steps, X, batch_size, device)
     start = time.perf_counter()
-    times = time_rounds(X, y, index, batch_size, rounds, skorch_epochs, device)
+    times = time_rounds(steps, X, y, index, batch_size, rounds, skorch_epochs, device)
     result = {
         "setting": {"layers": [n_features, *HIDDEN, 10], "batch_size": batch_size,
                     "rounds": rounds, "updates_per_round": updates,
@@ -243,8 +246,8 @@ def run(device="cpu", batch_size=100, rounds=5, updates=100, skorch_epochs=3,
     }
     if device.startswith("cuda"):
         result["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated() / 2**20
-        _, plain = plain_step_fn(n_features, device)
-        result["gpu_busy_fraction_plain_loop"] = gpu_busy_fraction(plain, X, y, index, device)
+        result["gpu_busy_fraction_plain_loop"] = gpu_busy_fraction(steps["plain"], X, y,
+                                                                   index, device)
     write_result(output, "speed", result, markdown(result))
     return result
 
