@@ -63,3 +63,16 @@ def sparse_small_rows(n_nonzero: int) -> tuple:
     for row in X:
         row[rng.choice(400, n_nonzero, replace=False)] = rng.uniform(0.5, 1.0, n_nonzero)
     return normalize(X), np.where(np.arange(300) < 40, np.arange(300) % 2, -1)
+
+
+def tiny_data():
+    """A stand-in for MNIST that needs no download: 300 rows of 784 pixels in [0, 1],
+    30 noisy copies of each of 10 random class centres, every third row again as the test
+    set; the shape of :func:`sklearn_ladder.datasets.load_mnist`'s Bunch."""
+    from sklearn.utils import Bunch
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(10), 30)
+    centers = rng.random((10, 784)).astype(np.float32)
+    X = np.clip(centers[y] + 0.1 * rng.standard_normal((300, 784)), 0, 1).astype(np.float32)
+    return Bunch(X_train=X, y_train=y, X_test=X[::3], y_test=y[::3])

@@ -5,7 +5,7 @@ import json
 import gamma_labels
 import numpy as np
 import reproduce
-from test_reproduce import tiny_data
+from _helpers import tiny_data
 
 
 def test_label_seed_draws_the_labels_and_seed_the_fit():

@@ -5,15 +5,7 @@ import json
 import numpy as np
 import pytest
 import reproduce
-from sklearn.utils import Bunch
-
-
-def tiny_data():
-    rng = np.random.default_rng(0)
-    y = np.repeat(np.arange(10), 30)
-    centers = rng.random((10, 784)).astype(np.float32)
-    X = np.clip(centers[y] + 0.1 * rng.standard_normal((300, 784)), 0, 1).astype(np.float32)
-    return Bunch(X_train=X, y_train=y, X_test=X[::3], y_test=y[::3])
+from _helpers import tiny_data
 
 
 @pytest.fixture
