@@ -357,13 +357,20 @@ def failed_runs(runs: list[dict]) -> str:
                    f"epochs): {r['failed']}" for r in runs if "failed" in r)
 
 
+PER_RUN_HEADING = "\n\nPer run, test error % after the epochs shown:\n\n"
+
+
+def results_markdown(runs: list[dict]) -> str:
+    """reproduce.md's text: the summary table, the failed runs, the per-run table."""
+    return (markdown_table(summarize(runs)) + failed_runs(runs) + PER_RUN_HEADING +
+            per_run_table(runs))
+
+
 def write_results(runs: list[dict], output: Path) -> list[dict]:
     output.mkdir(parents=True, exist_ok=True)
     (output / "reproduce.json").write_text(json.dumps({"runs": runs}, indent=1))
+    (output / "reproduce.md").write_text(results_markdown(runs))
     rows = summarize(runs)
-    (output / "reproduce.md").write_text(markdown_table(rows) + failed_runs(runs) +
-                                         "\n\nPer run, test error % after the epochs shown:\n\n" +
-                                         per_run_table(runs))
     if rows:
         plot(rows, output / "reproduce.png")
     return rows

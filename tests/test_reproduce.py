@@ -1,11 +1,18 @@
 """The benchmark runner on a tiny synthetic MNIST stand-in (no real data needed)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import reproduce
 from _helpers import tiny_data
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+# The result folders whose summary table docs/benchmarks.md quotes as the runner wrote it.
+QUOTED = ["paper-schedule", "shortened", "five-epochs", "conv-shortened",
+          "conv-fc-shortened", "table5"]
 
 
 @pytest.fixture
@@ -224,3 +231,22 @@ def test_per_run_table_shows_each_runs_epochs_end_and_machine():
         "| gamma-100 | 3 | 30 | 20.00 | 19.60 | 19.10 | 17.60 | **17.10** | 10 min (CPU, 1 "
         "torch thread) |",
     ]
+
+
+@pytest.mark.parametrize("folder", sorted(p.parent.name for p in RESULTS.glob("*/reproduce.json")))
+def test_committed_tables_are_what_the_runner_writes_from_the_committed_runs(folder):
+    """A committed reproduce.md edited by hand, or left behind by its reproduce.json
+    (runs merged without the table rewritten), shows results nobody can rerun."""
+    runs = json.loads((RESULTS / folder / "reproduce.json").read_text())["runs"]
+    assert (RESULTS / folder / "reproduce.md").read_text() == reproduce.results_markdown(runs)
+
+
+@pytest.mark.parametrize("folder", QUOTED)
+def test_docs_quote_the_committed_summary_tables(folder):
+    summary, per_run = (RESULTS / folder / "reproduce.md").read_text().split(
+        reproduce.PER_RUN_HEADING)
+    docs = (ROOT / "docs" / "benchmarks.md").read_text()
+    assert summary in docs
+    if folder == "paper-schedule":  # the one section that shows every run
+        section = docs.split("## MNIST, the paper's schedule (150 epochs)\n")[1]
+        assert per_run in section.split("\n## ")[0]
