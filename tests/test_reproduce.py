@@ -1,4 +1,5 @@
-"""The benchmark runner on a tiny synthetic MNIST stand-in (no real data needed)."""
+"""The benchmark runner on a tiny synthetic MNIST stand-in (no real data needed), and its
+committed results as docs/benchmarks.md shows them."""
 
 import json
 from pathlib import Path
@@ -243,6 +244,7 @@ def test_committed_tables_are_what_the_runner_writes_from_the_committed_runs(fol
 
 @pytest.mark.parametrize("folder", QUOTED)
 def test_docs_quote_the_committed_summary_tables(folder):
+    """The tables in docs/benchmarks.md are the committed results, not an older merge."""
     summary, per_run = (RESULTS / folder / "reproduce.md").read_text().split(
         reproduce.PER_RUN_HEADING)
     docs = (ROOT / "docs" / "benchmarks.md").read_text()
