@@ -1,6 +1,11 @@
 """Helpers that several test modules share (pytest puts this folder on ``sys.path``)."""
 
+from pathlib import Path
+
 import numpy as np
+
+# The repository's root: the tests that check the project's files read them from here.
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def batch_losses(estimator) -> np.ndarray:

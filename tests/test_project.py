@@ -1,9 +1,8 @@
 """Project plumbing that CI depends on."""
 
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _helpers import ROOT
 
 
 def readme_command(section: str) -> str:

@@ -2,14 +2,12 @@
 committed results as docs/benchmarks.md shows them."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import reproduce
-from _helpers import tiny_data
+from _helpers import ROOT, tiny_data
 
-ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 # The result folders whose summary table docs/benchmarks.md quotes as the runner wrote it.
 QUOTED = ["paper-schedule", "shortened", "five-epochs", "conv-shortened",
