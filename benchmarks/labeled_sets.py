@@ -1,4 +1,4 @@
-"""The Γ-model with few labels: does its error follow the labeled rows or the fit's seed?
+"""A ladder with few labels: does its error follow the labeled rows or the fit's seed?
 
 Each (labeled set, fit seed) pair fits a setting of ``reproduce.py`` (the Γ-model with
 100 labels by default) with its labeled rows drawn by ``mask_labels`` with the label
@@ -8,12 +8,12 @@ error. For each fit the test error and the largest confusions of the test set (t
 digit, predicted digit, rows; those of at least ``--min-share`` of the true digit's
 test rows) show what went wrong.
 
-Writes ``gamma_labels.json`` and ``gamma_labels.md`` (with the machine, the epochs and
+Writes ``labeled_sets.json`` and ``labeled_sets.md`` (with the machine, the epochs and
 the wall time).
 
 Example::
 
-    python benchmarks/gamma_labels.py --label-seeds 1 2 --fit-seeds 1 2 --epochs 10 \\
+    python benchmarks/labeled_sets.py --label-seeds 1 2 --fit-seeds 1 2 --epochs 10 \\
         --output benchmarks/results/gamma-labels
 """
 
@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     result = {"machine": machine_info(), "setting": args.setting, "epochs": args.epochs,
               "min_share": args.min_share, "wall_time_s": time.perf_counter() - start,
               "runs": runs}
-    write_result(args.output, "gamma_labels", result, markdown(result))
+    write_result(args.output, "labeled_sets", result, markdown(result))
     return 0
 
 

@@ -1,8 +1,8 @@
-"""The Γ-model's labeled-set benchmark on a tiny synthetic MNIST stand-in."""
+"""The labeled-set benchmark (labeled rows against fit seed) on a tiny MNIST stand-in."""
 
 import json
 
-import gamma_labels
+import labeled_sets
 import numpy as np
 import reproduce
 from _helpers import tiny_data
@@ -21,15 +21,15 @@ def test_label_seed_draws_the_labels_and_seed_the_fit():
 def test_confusions_keep_those_above_the_share_of_the_true_class():
     y_true = np.array([0] * 10 + [1] * 10 + [2] * 10)
     y_pred = np.array([0] * 7 + [1] * 3 + [1] * 9 + [2] + [2] * 10)
-    assert gamma_labels.confusions(y_true, y_pred, 0.2) == [[0, 1, 3]]
-    assert gamma_labels.confusions(y_true, y_pred, 0.1) == [[0, 1, 3], [1, 2, 1]]
+    assert labeled_sets.confusions(y_true, y_pred, 0.2) == [[0, 1, 3]]
+    assert labeled_sets.confusions(y_true, y_pred, 0.1) == [[0, 1, 3], [1, 2, 1]]
 
 
 def test_every_pair_of_seeds_is_fitted_and_written(tmp_path, monkeypatch):
-    monkeypatch.setattr(gamma_labels, "load_data", lambda dataset, data_home: tiny_data())
-    gamma_labels.main(["--label-seeds", "0", "1", "--fit-seeds", "3", "--epochs", "1",
+    monkeypatch.setattr(labeled_sets, "load_data", lambda dataset, data_home: tiny_data())
+    labeled_sets.main(["--label-seeds", "0", "1", "--fit-seeds", "3", "--epochs", "1",
                        "--output", str(tmp_path)])
-    result = json.loads((tmp_path / "gamma_labels.json").read_text())
+    result = json.loads((tmp_path / "labeled_sets.json").read_text())
     assert [(r["label_seed"], r["fit_seed"]) for r in result["runs"]] == [(0, 3), (1, 3)]
     assert all(0 <= r["test_error"] <= 100 for r in result["runs"])
-    assert "| 1 | 3 |" in (tmp_path / "gamma_labels.md").read_text()
+    assert "| 1 | 3 |" in (tmp_path / "labeled_sets.md").read_text()
