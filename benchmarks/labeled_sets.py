@@ -23,18 +23,7 @@ import time
 
 import numpy as np
 from machine import describe, machine_info, write_result
-from reproduce import SETTINGS, load_data, setting_classifier
-from sklearn.metrics import confusion_matrix
-
-
-def confusions(y_true: np.ndarray, y_pred: np.ndarray, min_share: float) -> list:
-    """``[true, predicted, rows]`` off the diagonal with at least ``min_share`` of the
-    true class's rows, largest first."""
-    cm = confusion_matrix(y_true, y_pred)
-    share = cm / cm.sum(axis=1, keepdims=True)
-    found = [[int(i), int(j), int(cm[i, j])] for i, j in zip(*np.nonzero(share >= min_share))
-             if i != j]
-    return sorted(found, key=lambda c: -c[2])
+from reproduce import CONFUSION_SHARE, SETTINGS, confusions, load_data, setting_classifier
 
 
 def run(setting: str, label_seeds, fit_seeds, epochs: int, data_home, min_share: float):
@@ -73,7 +62,7 @@ def main(argv=None) -> int:
     parser.add_argument("--label-seeds", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--fit-seeds", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--min-share", type=float, default=0.04)
+    parser.add_argument("--min-share", type=float, default=CONFUSION_SHARE)
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--output", default="benchmarks/results/gamma-labels")
     args = parser.parse_args(argv)

@@ -1,7 +1,8 @@
 """Reproduce the ladder paper's results: MNIST MLPs (Tables 1 and 5), conv nets (Tables 2-3).
 
-Runs named settings over seeds, appends every run to ``<output>/reproduce.json`` (runs of
-earlier invocations are kept, so settings can be run in separate processes), and rewrites
+Runs named settings over seeds, appends every run (its test error after each epoch, its
+largest confusions at the end) to ``<output>/reproduce.json`` (runs of earlier
+invocations are kept, so settings can be run in separate processes), and rewrites
 ``reproduce.md`` (mean ± std and median per setting next to the paper's number) and
 ``reproduce.png`` (test error against the number of labels per model).
 
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 from machine import machine_info
+from sklearn.metrics import confusion_matrix
 from sklearn.pipeline import make_pipeline
 
 from sklearn_ladder import LadderClassifier, fit_batched
@@ -113,10 +115,21 @@ GROUPS = {
 # shortened runs are not judged, nor settings whose paper error is above the line (the
 # Γ-model's 3.06 %, the baseline's 21.74 %), for which it tells nothing.
 NOT_CONVERGED = 2.0
+CONFUSION_SHARE = 0.04  # a run records the confusions of at least this share of a class
 
 
 def accuracy(logits: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(logits.argmax(1) == y))
+
+
+def confusions(y_true: np.ndarray, y_pred: np.ndarray, min_share: float) -> list:
+    """``[true, predicted, rows]`` off the diagonal with at least ``min_share`` of the
+    true class's rows, largest first."""
+    cm = confusion_matrix(y_true, y_pred)
+    share = cm / cm.sum(axis=1, keepdims=True)
+    found = [[int(i), int(j), int(cm[i, j])] for i, j in zip(*np.nonzero(share >= min_share))
+             if i != j]
+    return sorted(found, key=lambda c: -c[2])
 
 
 class TestErrorPerEpoch(HeldOutScore):
@@ -179,11 +192,12 @@ def setting_classifier(name: str, seed: int, epochs: int, data, device: str,
 
 def _record(name: str, seed: int, epochs: int, clf, data, wall: float, device: str,
             batch_of: int = 1, error: Exception | None = None) -> dict:
-    """The run's record, with the classifier's ``OPTIONS``. A run that diverged (its
-    ``error`` a FloatingPointError) did not converge: it is recorded at chance-level test
-    error, with its message. Any other error is the code's, not the training's: the run
-    is recorded as ``failed``, with no test error, left out of the statistics and run
-    again by ``--skip-done``."""
+    """The run's record, with the classifier's ``OPTIONS`` and the test set's
+    :func:`confusions` (those of at least ``CONFUSION_SHARE`` of a class's rows). A run
+    that diverged (its ``error`` a FloatingPointError) did not converge: it is recorded at
+    chance-level test error, with its message. Any other error is the code's, not the
+    training's: the run is recorded as ``failed``, with no test error, left out of the
+    statistics and run again by ``--skip-done``."""
     params = clf.get_params()
     record = {"setting": name, "seed": seed, "epochs": epochs,
               "n_labels": SETTINGS[name]["n_labels"] or len(data.y_train),
@@ -195,7 +209,9 @@ def _record(name: str, seed: int, epochs: int, clf, data, wall: float, device: s
         return {**record, "test_error": chance, "diverged": repr(error)}
     if error is not None:
         return {**record, "test_error": None, "failed": repr(error)}
-    return {**record, "test_error": 100.0 * (1.0 - clf.score(data.X_test, data.y_test)),
+    predicted = clf.predict(data.X_test)
+    return {**record, "test_error": 100.0 * (1.0 - float(np.mean(predicted == data.y_test))),
+            "confusions": confusions(data.y_test, predicted, CONFUSION_SHARE),
             "error_per_epoch": clf.history_[:, "test_error"],
             "updates": sum(clf.history_[:, "train_batch_count"])}
 

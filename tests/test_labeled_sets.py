@@ -18,13 +18,6 @@ def test_label_seed_draws_the_labels_and_seed_the_fit():
     assert not np.array_equal(y, own_labels)
 
 
-def test_confusions_keep_those_above_the_share_of_the_true_class():
-    y_true = np.array([0] * 10 + [1] * 10 + [2] * 10)
-    y_pred = np.array([0] * 7 + [1] * 3 + [1] * 9 + [2] + [2] * 10)
-    assert labeled_sets.confusions(y_true, y_pred, 0.2) == [[0, 1, 3]]
-    assert labeled_sets.confusions(y_true, y_pred, 0.1) == [[0, 1, 3], [1, 2, 1]]
-
-
 def test_every_pair_of_seeds_is_fitted_and_written(tmp_path, monkeypatch):
     monkeypatch.setattr(labeled_sets, "load_data", lambda dataset, data_home: tiny_data())
     labeled_sets.main(["--label-seeds", "0", "1", "--fit-seeds", "3", "--epochs", "1",

@@ -30,6 +30,9 @@ def test_runner_writes_json_markdown_and_plot(tmp_path, capsys, tiny):
         assert run["test_error"] == run["error_per_epoch"][-1] and run["wall_time_s"] > 0
         assert run["updates"] == 3  # 300 rows / 100 per update
         assert run["machine"]["cpu_count"] >= 1
+        # the confusions count wrong predictions only (none on this easy stand-in)
+        wrong = round(run["test_error"] * len(tiny_data().y_test) / 100)
+        assert sum(rows for _, _, rows in run["confusions"]) <= wrong
     table = (tmp_path / "reproduce.md").read_text()
     assert "| full-100 | 100 | 1 (shortened) | 2 |" in table and "21.74" in table
     # one epoch: no checkpoint before the end, the run's row goes from epochs to its end
@@ -38,6 +41,13 @@ def test_runner_writes_json_markdown_and_plot(tmp_path, capsys, tiny):
     assert (tmp_path / "reproduce.png").stat().st_size > 1000
     assert [r["n_seeds"] for r in rows] == [2, 2]
     assert "test error" in capsys.readouterr().out  # progress is visible
+
+
+def test_confusions_keep_those_above_the_share_of_the_true_class():
+    y_true = np.array([0] * 10 + [1] * 10 + [2] * 10)
+    y_pred = np.array([0] * 7 + [1] * 3 + [1] * 9 + [2] + [2] * 10)
+    assert reproduce.confusions(y_true, y_pred, 0.2) == [[0, 1, 3]]
+    assert reproduce.confusions(y_true, y_pred, 0.1) == [[0, 1, 3], [1, 2, 1]]
 
 
 def test_runs_accumulate_across_invocations(tmp_path, tiny):
