@@ -21,9 +21,8 @@ import argparse
 import itertools
 import time
 
-import numpy as np
 from machine import describe, machine_info, write_result
-from reproduce import CONFUSION_SHARE, SETTINGS, confusions, load_data, setting_classifier
+from reproduce import CONFUSION_SHARE, SETTINGS, load_data, score_on_test, setting_classifier
 
 
 def run(setting: str, label_seeds, fit_seeds, epochs: int, data_home, min_share: float):
@@ -34,10 +33,8 @@ def run(setting: str, label_seeds, fit_seeds, epochs: int, data_home, min_share:
                                     label_seed=label_seed)
         start = time.perf_counter()
         clf.fit(data.X_train, y)
-        predicted = clf.predict(data.X_test)
         runs.append({"label_seed": label_seed, "fit_seed": fit_seed,
-                     "test_error": 100.0 * float(np.mean(predicted != data.y_test)),
-                     "confusions": confusions(data.y_test, predicted, min_share),
+                     **score_on_test(clf, data, min_share),
                      "wall_time_s": time.perf_counter() - start})
     return runs
 

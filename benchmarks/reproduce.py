@@ -132,6 +132,14 @@ def confusions(y_true: np.ndarray, y_pred: np.ndarray, min_share: float) -> list
     return sorted(found, key=lambda c: -c[2])
 
 
+def score_on_test(clf, data, min_share: float = CONFUSION_SHARE) -> dict:
+    """The fitted ``clf``'s test error % on ``data``'s test rows (as
+    :class:`TestErrorPerEpoch` computes it) and its :func:`confusions` there."""
+    predicted = clf.predict(data.X_test)
+    return {"test_error": 100.0 * (1.0 - float(np.mean(predicted == data.y_test))),
+            "confusions": confusions(data.y_test, predicted, min_share)}
+
+
 class TestErrorPerEpoch(HeldOutScore):
     """Records and prints the test error after every epoch, each line headed by the run's
     ``label`` (the runs of a batch train together: a log cut short still says which run
@@ -209,9 +217,7 @@ def _record(name: str, seed: int, epochs: int, clf, data, wall: float, device: s
         return {**record, "test_error": chance, "diverged": repr(error)}
     if error is not None:
         return {**record, "test_error": None, "failed": repr(error)}
-    predicted = clf.predict(data.X_test)
-    return {**record, "test_error": 100.0 * (1.0 - float(np.mean(predicted == data.y_test))),
-            "confusions": confusions(data.y_test, predicted, CONFUSION_SHARE),
+    return {**record, **score_on_test(clf, data),
             "error_per_epoch": clf.history_[:, "test_error"],
             "updates": sum(clf.history_[:, "train_batch_count"])}
 

@@ -24,6 +24,7 @@ def test_runner_writes_json_markdown_and_plot(tmp_path, capsys, tiny):
                                    "cpu", tmp_path)
     runs = json.loads((tmp_path / "reproduce.json").read_text())["runs"]
     assert len(runs) == 4
+    n_test = len(tiny_data().y_test)
     assert {r["setting"] for r in runs} == {"full-100", "supervised-100"}
     for run in runs:
         assert run["epochs"] == 1 and len(run["error_per_epoch"]) == 1
@@ -31,7 +32,7 @@ def test_runner_writes_json_markdown_and_plot(tmp_path, capsys, tiny):
         assert run["updates"] == 3  # 300 rows / 100 per update
         assert run["machine"]["cpu_count"] >= 1
         # the confusions count wrong predictions only (none on this easy stand-in)
-        wrong = round(run["test_error"] * len(tiny_data().y_test) / 100)
+        wrong = round(run["test_error"] * n_test / 100)
         assert sum(rows for _, _, rows in run["confusions"]) <= wrong
     table = (tmp_path / "reproduce.md").read_text()
     assert "| full-100 | 100 | 1 (shortened) | 2 |" in table and "21.74" in table
