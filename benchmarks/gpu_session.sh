@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU measurements of issues 14 and 15, for a session lent a GPU machine (the device
 # tool's `run`; see /work/.library/device/). The steps tests, speed and probe ran on an
-# H100 once (docs/benchmarks.md, "On a GPU"); the tables are still to run.
+# H100, the tests and Table 1's 100-label row on an H200 (docs/benchmarks.md, "On a GPU");
+# the other tables are still to run.
 #
 # A session has 15 minutes of device time, the machine's start included, and a machine
 # goes back after 30 s idle, killing what runs there. So the whole plan runs as ONE
@@ -12,8 +13,8 @@
 #     bash benchmarks/gpu_session.sh prepare
 # Then, each device call with carry [".whl", ".data"] and timeout_s 600:
 #     bash benchmarks/gpu_session.sh background session && \
-#         bash benchmarks/gpu_session.sh collect 560       # first call
-#     bash benchmarks/gpu_session.sh collect 560           # until "finished"
+#         bash benchmarks/gpu_session.sh collect 555       # first call
+#     bash benchmarks/gpu_session.sh collect SECONDS       # what the lease has left
 # and here, with the files the last call brought back:
 #     bash benchmarks/gpu_session.sh unpack DIR/results.tar.gz
 # (results in benchmarks/results/gpu-DATE/; the tables' runs merged into
@@ -83,7 +84,9 @@ case "${1:-}" in
     prepare) prepare ;;
     tests)
         on_device
-        python3 -m pytest -m cuda -p no:cacheprovider -rA 2>&1 | tee "$OUT/cuda-tests.log" ;;
+        # --log-level: a passed test's captured log without torch.compile's DEBUG trace.
+        python3 -m pytest -m cuda -p no:cacheprovider -rA --log-level=INFO 2>&1 |
+            tee "$OUT/cuda-tests.log" ;;
     probe)
         on_device
         python3 benchmarks/graph_probe.py "$OUT/gpu-probe" ;;
@@ -148,25 +151,29 @@ case "${1:-}" in
     session)
         # A GPU session's whole plan, what the open issues need first: the CUDA tests
         # beside Table 1's 100-label row (5 seeds; the tests are small and check the same
-        # code; a row whose compiled batch failed is retried as graphed batches), then
-        # the 16-model batch against one (compiled, float32 and TF32; alone on the GPU,
-        # since it is a timing), the 1000- and all-label rows, the 50- and 40-label rows,
-        # Conv-Small (Table 2), Table 5 and the speed table. How far a 15-minute session
-        # gets is not measured yet (the batched compiled path has not run on a GPU); the
-        # tables skip what earlier sessions ran, and the timings are left out once
-        # benchmarks/results has them from a GPU.
+        # code; a row whose compiled batch failed is retried as graphed batches) and the
+        # 1000-label full and bottom ladders, then the 16-model batch against one
+        # (compiled, float32 and TF32; alone on the GPU, since it is a timing), the other
+        # 1000- and all-label cells, the 50- and 40-label rows, Conv-Small (Table 2),
+        # Table 5 and the speed table. A table step writes its runs when all its batches
+        # are done, so each step holds a few batches. The tables skip what earlier
+        # sessions ran (on an H200, 2026-12-04, the tests and the 100-label row took the
+        # session), and the timings are left out once benchmarks/results has them from
+        # a GPU.
         on_device
-        row100="table 0 1 2 3 4 -- full-100 bottom-100 gamma-100 supervised-100"
+        row() { echo "table 0 1 2 3 4 -- $*"; echo "table 0 1 2 3 4 -- $* --gpu-update graph"; }
         STEP_LIMIT=600 bash "$0" queue tests > "$OUT/tests-queue.log" 2>&1 &
         tests=$!
-        bash "$0" queue "$row100" "$row100 --gpu-update graph"
+        mapfile -t first < <(row full-100 bottom-100; row gamma-100 supervised-100;
+                             row full-1000 bottom-1000)
+        bash "$0" queue "${first[@]}"
         wait "$tests" || true
+        mapfile -t rest < <(row gamma-1000 supervised-1000; row full-all bottom-all;
+                            row gamma-all supervised-all; row full-50 full-40)
         bash "$0" queue \
             "$(later "batched-compiled ieee" batched-cuda-compiled-ieee/batched.json)" \
             "$(later "batched-compiled tf32" batched-cuda-compiled-tf32/batched.json)" \
-            "table 0 1 2 3 4 -- full-1000 bottom-1000 gamma-1000 supervised-1000" \
-            "table 0 1 2 3 4 -- full-all bottom-all gamma-all supervised-all" \
-            "table 0 1 2 3 4 -- full-50 full-40" \
+            "${rest[@]}" \
             "table 0 1 2 -- conv-small-gamma-100 conv-small-supervised-100" \
             "table 0 1 2 -- g1-100 g2-100 g3-100 g4-100 amlp-100" \
             "$(later speed speed-cuda/speed.json)" ;;

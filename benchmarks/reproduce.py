@@ -302,6 +302,12 @@ def _where(run: dict) -> str:
     return where + (f", batch of {run['batch_of']}" if run.get("batch_of", 1) > 1 else "")
 
 
+def _duration(seconds: float) -> str:
+    """A wall time in minutes, or in seconds under two minutes (a GPU run's share of its
+    batch), where whole minutes would round it to 0 or 1."""
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
 def per_run_table(runs: list[dict]) -> str:
     """A row per run: its test error after the ``CHECKPOINTS`` before the longest run's
     end and after its last epoch (a run that diverged or failed has no errors per epoch),
@@ -318,7 +324,7 @@ def per_run_table(runs: list[dict]) -> str:
         end = ("failed" if r.get("test_error") is None else f"**{r['test_error']:.2f}**"
                + (" (diverged)" if "diverged" in r else ""))
         rows.append([r["setting"], str(r["seed"]), str(r["epochs"]), *cells, end,
-                     f"{r['wall_time_s'] / 60:.0f} min ({_where(r)})"])
+                     f"{_duration(r['wall_time_s'])} ({_where(r)})"])
     lines = ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 

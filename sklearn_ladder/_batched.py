@@ -355,9 +355,10 @@ def _train_side_by_side(groups: list) -> list:
     so the threads barely contend for the interpreter, and the GPU runs the batches'
     kernels side by side. Returns each group's errors; a Ctrl-C stops every group.
 
-    Each model computes what it would alone: on an H100, fits side by side matched
-    their own fits exactly over the first updates, then drifted apart by rounding
-    (0.5 % in the loss after 130 updates).
+    Each model computes what it would alone, to rounding: fits side by side matched
+    their own fits exactly over the first updates, then drifted apart (0.5 % in the
+    loss after 130 updates on an H100, 1.6 % on an H200), since cuBLAS may pick other
+    kernels while several streams are active.
     """
     results, raised = [None] * len(groups), [None] * len(groups)
     stop = threading.Event()

@@ -245,12 +245,15 @@ def test_a_graphed_batch_replays_the_eager_batch(digits_semi):
 
 
 def _assert_same_updates(actual, desired):
-    """The same updates to rounding: equal over the first eight, within 1 % after. On an
-    H100, fits side by side (each on a stream of its own) matched their own fits exactly
-    up to the 8th or 12th update, then drifted by up to 0.5 % over 130 updates (measured;
-    separate fits on the default stream match each other exactly)."""
-    np.testing.assert_allclose(actual[:8], desired[:8], rtol=1e-6)
-    np.testing.assert_allclose(actual, desired, rtol=1e-2)
+    """The same updates to rounding. cuBLAS computes bit-identical products only while one
+    stream is active (its documentation, "Results reproducibility"), so a fit beside others,
+    each on a stream of its own, drifts from its own fit as rounding differences grow:
+    measured, equal over the first 6 updates on an H200 (8 on an H100), 1.4e-4 apart at
+    the 8th, 1.6 % after 4 epochs (0.5 % on the H100). A model fed another's batch or
+    weights is percents off from the update where that happens."""
+    assert len(actual) == len(desired)
+    np.testing.assert_allclose(actual[:5], desired[:5], rtol=1e-4)
+    np.testing.assert_allclose(actual, desired, rtol=5e-2)
 
 
 def _assert_same_compiled_updates(compiled, eager):
