@@ -29,7 +29,8 @@ pytestmark = [
 ]
 FAST = {"layers": [30, 20], "max_epochs": 10, "random_state": 0, "device": DEVICE}
 CONV = [Conv(8, 3), MaxPool(2), Conv(10, 1), GlobalMeanPool(), Dense(10)]
-# How close a fit's losses stay to its own separate, eager fit (assert_same_fits).
+# How close a fit's losses stay to those of a plain fit of the same settings and seed
+# (assert_same_fits), where the two round differently.
 # A compiled update's fused kernels round differently: the first ten updates to 1e-4,
 # the rest within 2 %.
 COMPILED = {"first": 10, "rtol_first": 1e-4, "rtol": 2e-2}
