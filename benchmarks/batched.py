@@ -8,15 +8,17 @@ process (interleaved rounds, the median reported); on a GPU also as K fits side 
 (``fit_batched`` with ``max_models=1``: each model's own graphed fit, in a thread and on
 a CUDA stream of its own). The rows are MNIST's first training
 rows when ``--data-home`` or ``SKLEARN_LADDER_DATA`` points to MNIST, else random
-pixels (the speed does not depend on the values). Writes ``batched.json`` and
-``batched.md``.
+pixels (the speed does not depend on the values). ``--profile UPDATES`` adds, per K, one
+batched fit of that many updates under torch's profiler: where its time goes (the
+device's kernel time per update against the wall time, and the largest kernels). Writes
+``batched.json`` and ``batched.md``.
 
 Example::
 
     python benchmarks/batched.py --models 1 2 4 8 --output benchmarks/results/batched-cpu
     python benchmarks/batched.py --device cuda --models 1 4 16 --updates 600
     python benchmarks/batched.py --device cuda --gpu-update compiled --fp32-precision tf32 \
-        --models 1 16
+        --models 1 16 --profile 120
 """
 
 import argparse
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import torch
 from machine import describe, machine_info, write_result
-from speed import HIDDEN, make_data
+from speed import HIDDEN, kernel_profile, make_data
 
 from sklearn_ladder import LadderClassifier, _batched, fit_batched
 from sklearn_ladder.datasets import load_mnist, mask_labels
@@ -98,10 +100,10 @@ def host_seconds():
 
 
 def measure(k: int, X, y, updates: int, rounds: int, device: str,
-            options: dict | None = None) -> dict:
+            options: dict | None = None, profile_updates: int = 0) -> dict:
     """K separate fits against one batch of K; on a GPU also the K fits side by side
     (``max_models=1``: each its own graphed fit, in a thread and on a stream of its
-    own)."""
+    own); with ``profile_updates``, a batched fit of that many updates profiled too."""
     ways = {"sequential": lambda ms: [m.fit(X, y) for m in ms],
             "batched": lambda ms: fit_batched(ms, X, y, max_models=k)}
     if device.startswith("cuda") and k > 1:
@@ -122,7 +124,22 @@ def measure(k: int, X, y, updates: int, rounds: int, device: str,
         row[f"{way}_ms_per_update"] = 1000 * row[f"{way}_s"] / n_updates
     row["speedup"] = row["sequential_s"] / row["batched_s"]
     row["batched_host_ms_per_update"] = 1000 * statistics.median(host) / n_updates
+    if profile_updates:
+        row["profile"] = profiled_batch(k, X, y, profile_updates, device, options)
     return row
+
+
+def profiled_batch(k: int, X, y, updates: int, device: str, options: dict | None) -> dict:
+    """Where a batched fit's time goes, per update: the wall time, the device's kernel
+    time and its largest kernels (after the timed rounds: the compiled code is made, but
+    the fit's three eager updates and its capture count)."""
+    models = configurations(k, updates, device, options)
+    profiled = kernel_profile(lambda: fit_batched(models, X, y, max_models=k), device)
+    n = models[0].n_updates_
+    return {"updates": n, "wall_ms_per_update": 1000 * profiled["wall_s"] / n,
+            "kernel_ms_per_update": 1000 * profiled["kernel_s"] / n,
+            "top": [{"name": t["name"], "ms_per_update": 1000 * t["s"] / n,
+                     "launches_per_update": t["launches"] / n} for t in profiled["top"]]}
 
 
 def markdown(result: dict) -> str:
@@ -144,7 +161,27 @@ def markdown(result: dict) -> str:
         out.append(f"| {r['models']} | {r['sequential_s']:.2f} | {r['batched_s']:.2f} | "
                    f"{r['speedup']:.2f}× | {r['batched_ms_per_update']:.1f} | {host} | "
                    f"{ratio} | {side} |")
+    for r in rows:
+        out += _profile_lines(r, result["machine"].get("device", "cpu"))
     return "\n".join(out) + "\n"
+
+
+def _profile_lines(row: dict, device: str) -> list[str]:
+    if "profile" not in row:
+        return []
+    p = row["profile"]
+    what = "kernels" if device.startswith("cuda") else "operators (own time)"
+    lines = ["", f"Profiled: one batched fit of K = {row['models']}, {p['updates']} updates: "
+             f"{p['wall_ms_per_update']:.2f} ms wall per update, of which "
+             f"{p['kernel_ms_per_update']:.2f} ms in {what} "
+             f"({p['kernel_ms_per_update'] / p['wall_ms_per_update']:.0%}); the largest:", "",
+             "| kernel | ms per update | launches per update |", "|---|---|---|"]
+    for t in p["top"]:
+        name = t["name"].replace("|", "/")
+        name = name if len(name) <= 70 else name[:67] + "..."
+        lines.append(f"| `{name}` | {t['ms_per_update']:.3f} | "
+                     f"{t['launches_per_update']:.1f} |")
+    return lines
 
 
 def main(argv=None) -> int:
@@ -157,6 +194,9 @@ def main(argv=None) -> int:
     parser.add_argument("--fp32-precision", default="ieee", choices=["ieee", "bf16", "tf32"])
     parser.add_argument("--gpu-update", default="auto",
                         choices=["auto", "eager", "graph", "compiled"])
+    parser.add_argument("--profile", type=int, default=0, metavar="UPDATES",
+                        help="also profile one batched fit of this many updates per K: "
+                             "its kernel time per update and largest kernels")
     parser.add_argument("--data-home", default=os.environ.get("SKLEARN_LADDER_DATA"))
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results/batched"))
     args = parser.parse_args(argv)
@@ -166,7 +206,8 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     rows = []
     for k in args.models:
-        rows.append(measure(k, X, y, args.updates, args.rounds, args.device, options))
+        rows.append(measure(k, X, y, args.updates, args.rounds, args.device, options,
+                            args.profile))
         print(rows[-1], flush=True)
     result = {"machine": machine_info(args.device), "data": data, "n_rows": len(X),
               **options, "rounds": args.rounds,

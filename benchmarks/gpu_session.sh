@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The GPU measurements of issues 14 and 15, for a session lent a GPU machine (the device
 # tool's `run`; see /work/.library/device/). The steps tests, speed and probe ran on an
-# H100, the tests and Table 1's 100-label row on an H200 (docs/benchmarks.md, "On a GPU");
-# the other tables are still to run.
+# H100, the tests and Table 1's 100-label row on an H200, the tests, the float32 batched
+# timing and the 1000-label full and bottom ladders on an H100 (docs/benchmarks.md, "On a
+# GPU"); the other tables are still to run.
 #
 # A session has 15 minutes of device time, the machine's start included, and a machine
 # goes back after 30 s idle, killing what runs there. So the whole plan runs as ONE
@@ -62,7 +63,8 @@ prepare() {
 on_device() {
     # Once per machine: steps that run side by side must not install at the same time.
     export PYTHONPATH="/tmp/site:$PWD:$PWD/benchmarks" PYTHONUNBUFFERED=1
-    python3 -c "import skorch" 2> /dev/null ||
+    # find_spec: whether skorch is there, without importing it (and torch: seconds a step)
+    python3 -c "import importlib.util as u, sys; sys.exit(not u.find_spec('skorch'))" ||
         python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
             --upgrade --target /tmp/site .whl/*.whl
     export SKLEARN_LADDER_DATA="${SKLEARN_LADDER_DATA:-$PWD/.data/mnist}"
@@ -76,8 +78,37 @@ on_device() {
 
 later() {
     # The queue's entry for step "$1" unless benchmarks/results holds its file "$2" from
-    # an earlier GPU session (what needs measuring once, not again every session).
-    compgen -G "benchmarks/results/gpu-*/$2" > /dev/null || echo "$1"
+    # an earlier GPU session (what needs measuring once, not again every session), with
+    # the text "$3" in it where one is given.
+    local file
+    for file in benchmarks/results/gpu-*/$2; do
+        [ -e "$file" ] && { [ -z "${3:-}" ] || grep -q -- "$3" "$file"; } && return 0
+    done
+    echo "$1"
+}
+
+pending() {
+    # Whether the table "$1" lacks a result of some (setting, seed) that the rest of the
+    # arguments name (seeds, "--", settings, then options), so that a table step whose
+    # runs are all done costs no start of torch (a run that failed with an error of the
+    # code is no result; the GPU table holds paper-schedule runs only, so any epochs do).
+    python3 - "$@" << 'PY'
+import json, sys
+path, *args = sys.argv[1:]
+cut = args.index("--")
+seeds, settings = [int(s) for s in args[:cut]], []
+for arg in args[cut + 1:]:
+    if arg.startswith("--"):
+        break
+    settings.append(arg)
+try:
+    with open(path) as file:
+        runs = json.load(file)["runs"]
+except FileNotFoundError:
+    runs = []
+done = {(r["setting"], r["seed"]) for r in runs if "failed" not in r}
+sys.exit(0 if any((s, n) not in done for s in settings for n in seeds) else 1)
+PY
 }
 
 case "${1:-}" in
@@ -98,20 +129,18 @@ case "${1:-}" in
     batched-compiled)
         # The batches compiled, in float32 and with TF32 (or the precisions named after
         # the step); 3 rounds, since the first holds the compilations (about 20 s per
-        # batch size; the median leaves it out).
+        # batch size; the median leaves it out); then a batched fit of each size under
+        # the profiler (where the 16 models' time goes).
         on_device
         precisions=("${@:2}")
         [ "${#precisions[@]}" -gt 0 ] || precisions=(ieee tf32)
         for precision in "${precisions[@]}"; do
             python3 benchmarks/batched.py --device "$DEVICE" --gpu-update compiled \
                 --fp32-precision "$precision" --models 1 16 --updates 1000 --rounds 3 \
-                --output "$OUT/batched-cuda-compiled-$precision"
+                --profile 240 --output "$OUT/batched-cuda-compiled-$precision"
         done ;;
     table)
         on_device
-        shift
-        seeds=()
-        while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do seeds+=("$1"); shift; done
         shift
         # Start from every earlier session's runs, and add to them (--skip-done); a dry
         # run on the CPU starts empty, so that unpack never merges CPU runs into $TABLES.
@@ -119,6 +148,13 @@ case "${1:-}" in
             mkdir -p "$OUT/paper-schedule-cuda"
             cp "$TABLES/reproduce.json" "$OUT/paper-schedule-cuda/" 2> /dev/null || true
         fi
+        if ! pending "$OUT/paper-schedule-cuda/reproduce.json" "$@"; then
+            echo "done already: table $*"
+            exit 0
+        fi
+        seeds=()
+        while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do seeds+=("$1"); shift; done
+        shift
         epochs=()
         [ -z "${TABLE_EPOCHS:-}" ] || epochs=(--epochs "$TABLE_EPOCHS")
         python3 benchmarks/reproduce.py --device "$DEVICE" --batched --skip-done \
@@ -150,33 +186,31 @@ case "${1:-}" in
         echo "[$(date +%T)] queue done" ;;
     session)
         # A GPU session's whole plan, what the open issues need first: the 16-model batch
-        # against one (compiled, float32; alone on the GPU, since it is a timing: the
-        # one measurement the "many ladders at once" issue still needs), then the CUDA
-        # tests beside Table 1's 100-label row (5 seeds; the tests are small and check
-        # the same code; a row whose compiled batch failed is retried as graphed batches)
-        # and the 1000-label full and bottom ladders, then the other 1000- and all-label
-        # cells, the same timing with TF32, the 50- and 40-label rows, Conv-Small (Table
-        # 2), Table 5 and the speed table. A table step writes its runs when all its
-        # batches are done, so each step holds a few batches. The tables skip what
-        # earlier sessions ran (on an H200, 2026-12-04, the tests and the 100-label row
-        # took the session), and the timings are left out once benchmarks/results has
-        # them from a GPU.
+        # against one, compiled, with TF32 and in float32 (alone on the GPU, since they
+        # are timings; a profiled batch of each size with them: the "many ladders at
+        # once" issue's one missing measurement, and where its time goes), then the CUDA
+        # tests beside Table 1's cells still to run (5 seeds; a row whose compiled batch
+        # failed is retried as graphed batches; a row already done costs nothing), the
+        # 50- and 40-label rows, Conv-Small (Table 2), Table 5 and the speed table. A
+        # table step writes its runs when all its batches are done, so each step holds a
+        # few batches. The tables skip what earlier sessions ran (the 100-label row on an
+        # H200, 2026-12-04; the 1000-label full and bottom ladders on an H100,
+        # 2026-12-05), and the timings are left out once benchmarks/results has them from
+        # a GPU (float32 unprofiled on the H100, 2026-12-05: 16 models 8.2x one).
         on_device
         row() { echo "table 0 1 2 3 4 -- $*"; echo "table 0 1 2 3 4 -- $* --gpu-update graph"; }
-        STEP_LIMIT=400 bash "$0" queue \
-            "$(later "batched-compiled ieee" batched-cuda-compiled-ieee/batched.json)"
+        STEP_LIMIT=450 bash "$0" queue \
+            "$(later "batched-compiled tf32" batched-cuda-compiled-tf32/batched.json)" \
+            "$(later "batched-compiled ieee" batched-cuda-compiled-ieee/batched.md Profiled)"
         STEP_LIMIT=600 bash "$0" queue tests > "$OUT/tests-queue.log" 2>&1 &
         tests=$!
         mapfile -t first < <(row full-100 bottom-100; row gamma-100 supervised-100;
-                             row full-1000 bottom-1000)
+                             row full-1000 bottom-1000; row gamma-1000 supervised-1000)
         bash "$0" queue "${first[@]}"
         wait "$tests" || true
-        mapfile -t rest < <(row gamma-1000 supervised-1000; row full-all bottom-all;
-                            row gamma-all supervised-all)
-        mapfile -t few < <(row full-50 full-40)
+        mapfile -t rest < <(row full-all bottom-all; row gamma-all supervised-all;
+                            row full-50 full-40)
         bash "$0" queue "${rest[@]}" \
-            "$(later "batched-compiled tf32" batched-cuda-compiled-tf32/batched.json)" \
-            "${few[@]}" \
             "table 0 1 2 -- conv-small-gamma-100 conv-small-supervised-100" \
             "table 0 1 2 -- g1-100 g2-100 g3-100 g4-100 amlp-100" \
             "$(later speed speed-cuda/speed.json)" ;;

@@ -83,17 +83,38 @@ def time_loop(step, X, y, index, device) -> float:
     return 1000 * (time.perf_counter() - start) / (len(index) - 3)
 
 
-def gpu_busy_fraction(step, X, y, index, device) -> float | None:
-    """Fraction of the timed updates' wall time that the GPU spends in kernels (CUDA
-    only): well below 1, the GPU waits for the host (launch-bound)."""
-    if not device.startswith("cuda"):
-        return None
+def kernel_profile(function, device: str, top: int = 10) -> dict:
+    """``function()`` run under torch's profiler: its wall seconds, the seconds the device
+    spent in kernels (on the CPU: the operators' own time), and the ``top`` kernels by
+    time, each with its seconds and launches. Kernels that a CUDA graph replays count."""
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CUDA]) as profiler:
-        wall_ms = time_loop(step, X, y, index, device) * (len(index) - 3)
-    kernel_us = sum(event.self_device_time_total for event in profiler.key_averages())
-    return kernel_us / 1000 / wall_ms  # the 3 warm-up updates' kernels count too: an upper bound
+    cuda = device.startswith("cuda")
+
+    def own_us(event) -> float:
+        return event.self_device_time_total if cuda else event.self_cpu_time_total
+
+    activity = ProfilerActivity.CUDA if cuda else ProfilerActivity.CPU
+    with profile(activities=[activity]) as profiler:
+        _sync(device)
+        start = time.perf_counter()
+        function()
+        _sync(device)
+        wall_s = time.perf_counter() - start
+    events = sorted((e for e in profiler.key_averages() if own_us(e) > 0), key=own_us,
+                    reverse=True)
+    return {"wall_s": wall_s, "kernel_s": sum(map(own_us, events)) / 1e6,
+            "top": [{"name": e.key, "s": own_us(e) / 1e6, "launches": e.count}
+                    for e in events[:top]]}
+
+
+def gpu_busy_fraction(step, X, y, index, device) -> float | None:
+    """Fraction of the updates' wall time that the GPU spends in kernels (CUDA only):
+    well below 1, the GPU waits for the host (launch-bound)."""
+    if not device.startswith("cuda"):
+        return None
+    profiled = kernel_profile(lambda: time_loop(step, X, y, index, device), device)
+    return profiled["kernel_s"] / profiled["wall_s"]
 
 
 def plain_step_fn(n_features, device):

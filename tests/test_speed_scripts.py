@@ -283,7 +283,7 @@ def test_batched_times_separate_fits_against_one_batch(tmp_path):
     assert batched.main(["--models", "1", "2", "--updates", "2", "--rounds", "1",
                          "--rows", "300", "--data-home", str(tmp_path / "no-mnist"),
                          "--fp32-precision", "bf16", "--gpu-update", "graph",
-                         "--output", str(tmp_path)]) == 0
+                         "--profile", "3", "--output", str(tmp_path)]) == 0
     result = json.loads((tmp_path / "batched.json").read_text())
     assert result["data"] == "random pixels"
     assert "fp32_precision='bf16', gpu_update='graph'" in batched.markdown(result)
@@ -298,8 +298,17 @@ def test_batched_times_separate_fits_against_one_batch(tmp_path):
     assert rows[0]["batched_host_ms_per_update"] == 0
     assert 0 < rows[1]["batched_host_ms_per_update"] < rows[1]["batched_ms_per_update"]
     assert not any("side_by_side_s" in r for r in rows)  # a GPU's third way only
+    # The profiled batch: its operators' own time within its wall time, the largest first.
+    profile = rows[1]["profile"]
+    assert profile["updates"] == 3
+    assert 0 < profile["kernel_ms_per_update"] < profile["wall_ms_per_update"]
+    top = [t["ms_per_update"] for t in profile["top"]]
+    assert len(top) == 10 and top == sorted(top, reverse=True)
+    assert "Profiled: one batched fit of K = 2, 3 updates" in batched.markdown(result)
     # On a GPU the table gets the K fits side by side too.
     rows[1].update(side_by_side_s=0.5, side_by_side_ms_per_update=250.0)
+    for row in rows:
+        del row["profile"]
     table = batched.markdown(result).splitlines()
     assert table[-1].startswith("| 2 |") and table[-1].endswith("| 0.50 |")
     assert table[-2].endswith("| - | 1.00 | - |")
