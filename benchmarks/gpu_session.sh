@@ -186,22 +186,22 @@ case "${1:-}" in
         echo "[$(date +%T)] queue done" ;;
     session)
         # A GPU session's whole plan, what the open issues need first: the 16-model batch
-        # against one, compiled, with TF32 and in float32 (alone on the GPU, since they
-        # are timings; a profiled batch of each size with them: the "many ladders at
-        # once" issue's one missing measurement, and where its time goes), then the CUDA
-        # tests beside Table 1's cells still to run (5 seeds; a row whose compiled batch
-        # failed is retried as graphed batches; a row already done costs nothing), the
-        # 50- and 40-label rows, Conv-Small (Table 2), Table 5 and the speed table. A
-        # table step writes its runs when all its batches are done, so each step holds a
-        # few batches. The tables skip what earlier sessions ran (the 100-label row on an
-        # H200, 2026-12-04; the 1000-label full and bottom ladders on an H100,
-        # 2026-12-05), and the timings are left out once benchmarks/results has them from
-        # a GPU (float32 unprofiled on the H100, 2026-12-05: 16 models 8.2x one).
+        # against one, compiled, with TF32 (alone on the GPU, since it is a timing; a
+        # profiled batch of each size with it: the "many ladders at once" issue's one
+        # missing measurement, and where its time goes), then the CUDA tests beside
+        # Table 1's cells still to run (5 seeds; a row whose compiled batch failed is
+        # retried as graphed batches; a row already done costs nothing), the 50- and
+        # 40-label rows, the float32 timing again with its profile, Conv-Small (Table
+        # 2), Table 5 and the speed table. A table step writes its runs when all its
+        # batches are done, so each step holds a few batches. The tables skip what
+        # earlier sessions ran (the 100-label row on an H200, 2026-12-04; the 1000-label
+        # full and bottom ladders on an H100, 2026-12-05), and the timings are left out
+        # once benchmarks/results has them from a GPU (float32 unprofiled on the H100,
+        # 2026-12-05: 16 models 8.2x one).
         on_device
         row() { echo "table 0 1 2 3 4 -- $*"; echo "table 0 1 2 3 4 -- $* --gpu-update graph"; }
         STEP_LIMIT=450 bash "$0" queue \
-            "$(later "batched-compiled tf32" batched-cuda-compiled-tf32/batched.json)" \
-            "$(later "batched-compiled ieee" batched-cuda-compiled-ieee/batched.md Profiled)"
+            "$(later "batched-compiled tf32" batched-cuda-compiled-tf32/batched.json)"
         STEP_LIMIT=600 bash "$0" queue tests > "$OUT/tests-queue.log" 2>&1 &
         tests=$!
         mapfile -t first < <(row full-100 bottom-100; row gamma-100 supervised-100;
@@ -211,6 +211,7 @@ case "${1:-}" in
         mapfile -t rest < <(row full-all bottom-all; row gamma-all supervised-all;
                             row full-50 full-40)
         bash "$0" queue "${rest[@]}" \
+            "$(later "batched-compiled ieee" batched-cuda-compiled-ieee/batched.md Profiled)" \
             "table 0 1 2 -- conv-small-gamma-100 conv-small-supervised-100" \
             "table 0 1 2 -- g1-100 g2-100 g3-100 g4-100 amlp-100" \
             "$(later speed speed-cuda/speed.json)" ;;
