@@ -280,7 +280,7 @@ def test_lambda_scaling_init_offset_trains_another_seed_on_the_same_split(tmp_pa
 def test_batched_times_separate_fits_against_one_batch(tmp_path):
     import batched
 
-    assert batched.main(["--models", "1", "2", "--updates", "2", "--rounds", "1",
+    assert batched.main(["--models", "1", "2", "--updates", "6", "--rounds", "1",
                          "--rows", "300", "--data-home", str(tmp_path / "no-mnist"),
                          "--fp32-precision", "bf16", "--gpu-update", "graph",
                          "--profile", "3", "--output", str(tmp_path)]) == 0
@@ -297,6 +297,10 @@ def test_batched_times_separate_fits_against_one_batch(tmp_path):
     # a part of the batched update's time for two.
     assert rows[0]["batched_host_ms_per_update"] == 0
     assert 0 < rows[1]["batched_host_ms_per_update"] < rows[1]["batched_ms_per_update"]
+    # Two epochs of 3 updates: the second's pace, without the fit's fixed costs, of the
+    # order of the whole fit's (milliseconds per update both).
+    assert all(0.2 < r["batched_steady_ms_per_update"] / r["batched_ms_per_update"] < 1.5
+               for r in rows)
     assert not any("side_by_side_s" in r for r in rows)  # a GPU's third way only
     # The profiled batch: its operators' own time within its wall time, the largest first.
     profile = rows[1]["profile"]
@@ -310,8 +314,12 @@ def test_batched_times_separate_fits_against_one_batch(tmp_path):
     for row in rows:
         del row["profile"]
     table = batched.markdown(result).splitlines()
-    assert table[-1].startswith("| 2 |") and table[-1].endswith("| 0.50 |")
-    assert table[-2].endswith("| - | 1.00 | - |")
+    pace = rows[1]["batched_steady_ms_per_update"]
+    ratio = pace / rows[0]["batched_steady_ms_per_update"]
+    assert table[-1].startswith("| 2 |")
+    assert table[-1].endswith(f"| 0.50 | {pace:.2f} | {ratio:.2f} |")
+    one_pace = rows[0]["batched_steady_ms_per_update"]
+    assert table[-2].endswith(f"| - | 1.00 | - | {one_pace:.2f} | 1.00 |")
 
 
 def test_datasets_benchmark_far_tailed_sets_have_far_tails_and_the_others_none():
