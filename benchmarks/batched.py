@@ -9,9 +9,10 @@ process (interleaved rounds, the median reported); on a GPU also as K fits side 
 a CUDA stream of its own). The rows are MNIST's first training
 rows when ``--data-home`` or ``SKLEARN_LADDER_DATA`` points to MNIST, else random
 pixels (the speed does not depend on the values). Besides the whole fits' times, the
-batched fit's pace after its first epoch (its history's epoch durations: without the
-fixed costs of validation, warm-up, capture and compilation, which a short fit weighs
-more than the paper's 90,000 updates do). ``--profile UPDATES`` adds, per K, one
+batched fit's planning (validation, input scaling, the nets) and its pace after its first
+epoch (its history's epoch durations: without the fixed costs of planning, warm-up,
+capture and compilation, which a short fit weighs more than the paper's 90,000 updates
+do). ``--profile UPDATES`` adds, per K, one
 batched fit of that many updates under torch's profiler: where its time goes (the
 device's kernel time per update against the wall time, and the largest kernels). Writes
 ``batched.json`` and ``batched.md``.
@@ -102,6 +103,26 @@ def host_seconds():
         _batched._update, _batched._BatchedUpdate.__call__ = update, call
 
 
+@contextlib.contextmanager
+def planning_seconds():
+    """A list that gets the seconds ``fit_batched`` spends, within the block, planning
+    its fits (validating each estimator's parameters and rows, scaling them, building
+    its net) before any training."""
+    total, plan_all = [0.0], _batched._plan_all
+
+    def timed(*args):
+        start = time.perf_counter()
+        plans = plan_all(*args)
+        total[0] += time.perf_counter() - start
+        return plans
+
+    _batched._plan_all = timed
+    try:
+        yield total
+    finally:
+        _batched._plan_all = plan_all
+
+
 def measure(k: int, X, y, updates: int, rounds: int, device: str,
             options: dict | None = None, profile_updates: int = 0) -> dict:
     """K separate fits against one batch of K; on a GPU also the K fits side by side
@@ -112,15 +133,16 @@ def measure(k: int, X, y, updates: int, rounds: int, device: str,
     if device.startswith("cuda") and k > 1:
         ways["side_by_side"] = lambda ms: fit_batched(ms, X, y, max_models=1)
     times = {way: [] for way in ways}
-    host, steady = [], []
+    host, steady, planning = [], [], []
     for _ in range(rounds):
         for way, fit in ways.items():
             models = configurations(k, updates, device, options)
-            with host_seconds() as seconds:
+            with host_seconds() as seconds, planning_seconds() as planned:
                 times[way].append(_timed(lambda ms=models, fit=fit: fit(ms), device))
             if way == "batched":
                 host.append(seconds[0])
                 steady.append(after_first_epoch(models[0]))
+                planning.append(planned[0])
     n_updates = models[0].n_updates_
     row = {"models": k, "updates_per_model": n_updates}
     for way, values in times.items():
@@ -128,6 +150,7 @@ def measure(k: int, X, y, updates: int, rounds: int, device: str,
         row[f"{way}_ms_per_update"] = 1000 * row[f"{way}_s"] / n_updates
     row["speedup"] = row["sequential_s"] / row["batched_s"]
     row["batched_host_ms_per_update"] = 1000 * statistics.median(host) / n_updates
+    row["batched_planning_s"] = statistics.median(planning)
     if None not in steady:
         row["batched_steady_ms_per_update"] = statistics.median(steady)
     if profile_updates:
@@ -167,11 +190,11 @@ def markdown(result: dict) -> str:
            f"updates per model (B = 100 + 100); fp32_precision={result['fp32_precision']!r}, "
            f"gpu_update={result['gpu_update']!r}; median of {result['rounds']} interleaved "
            f"rounds; wall time {result['wall_time_s']:.0f} s.", "",
-           "| models K | K separate fits (s) | one batched fit (s) | speed-up | "
-           "batched ms per update | of which host work outside the update (ms) | "
+           "| models K | K separate fits (s) | one batched fit (s) | of which planning (s) | "
+           "speed-up | batched ms per update | of which host work outside the update (ms) | "
            "batched time / one model's | K own fits side by side (s) | "
            "batched ms per update after the first epoch | the same / one model's |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
     one_steady = next((r.get("batched_steady_ms_per_update") for r in rows
                        if r["models"] == 1), None)
     for r in rows:
@@ -181,9 +204,10 @@ def markdown(result: dict) -> str:
         pace = r.get("batched_steady_ms_per_update")
         steady = "- | -" if pace is None else (
             f"{pace:.2f} | " + (f"{pace / one_steady:.2f}" if one_steady else "-"))
+        planning = f"{r['batched_planning_s']:.2f}" if "batched_planning_s" in r else "-"
         out.append(f"| {r['models']} | {r['sequential_s']:.2f} | {r['batched_s']:.2f} | "
-                   f"{r['speedup']:.2f}× | {r['batched_ms_per_update']:.1f} | {host} | "
-                   f"{ratio} | {side} | {steady} |")
+                   f"{planning} | {r['speedup']:.2f}× | {r['batched_ms_per_update']:.1f} | "
+                   f"{host} | {ratio} | {side} | {steady} |")
     for r in rows:
         out += _profile_lines(r, result["machine"].get("device", "cpu"))
     return "\n".join(out) + "\n"

@@ -32,6 +32,7 @@ from skorch.callbacks import Callback
 from torch.func import functional_call, vmap
 
 from ._graph import CapturedStep, compiled_for_structure
+from ._input_scaling import shared_fits
 from ._training import RowData, Targets, _SigintRecorder, autograd_enabled, rows_per_update
 
 __all__ = ["batch_groups", "fit_batched", "models_per_batch", "train_batched"]
@@ -467,18 +468,20 @@ def _plan_all(estimators, X, y, sample_weight) -> list:
     """Each estimator's plan; those given the same X object (and device, and the same
     fitted ``input_scaler_`` or none) share one tensor of its rows (validation converts
     X the same way for every estimator), so that a batch holds one copy of the rows per
-    distinct X on the device, not one per model."""
+    distinct X on the device, not one per model, and look at its features once."""
     n = len(estimators)
     plans, rows = [], {}
-    for estimator, X_k, y_k, w_k in zip(
-            estimators, _per_estimator(X, n, "X", 2), _per_estimator(y, n, "y", 1),
-            _per_estimator(sample_weight, n, "sample_weight", 1, none=True)):
-        plan = estimator._plan_fit(X_k, y_k, w_k)
-        # The X_k outlive this loop, so an id names one array here.
-        scaler = estimator.input_scaler_
-        scaling = None if scaler is None else scaler.fitted_key()
-        plan.data.X = rows.setdefault((id(X_k), plan.data.X.device, scaling), plan.data.X)
-        plans.append(plan)
+    with shared_fits():
+        for estimator, X_k, y_k, w_k in zip(
+                estimators, _per_estimator(X, n, "X", 2), _per_estimator(y, n, "y", 1),
+                _per_estimator(sample_weight, n, "sample_weight", 1, none=True)):
+            plan = estimator._plan_fit(X_k, y_k, w_k)
+            # The X_k outlive this loop, so an id names one array here.
+            scaler = estimator.input_scaler_
+            scaling = None if scaler is None else scaler.fitted_key()
+            plan.data.X = rows.setdefault((id(X_k), plan.data.X.device, scaling),
+                                          plan.data.X)
+            plans.append(plan)
     return plans
 
 

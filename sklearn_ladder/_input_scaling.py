@@ -10,7 +10,11 @@ shrinks to a sliver the noise drowns. Each needs its own remedy; this module nam
 and builds the scaler that applies them.
 """
 
+import contextlib
+import contextvars
+import copy
 import math
+import weakref
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -20,7 +24,8 @@ from sklearn.utils.validation import check_is_fitted
 from ._warnings import warn_user
 
 __all__ = ["InputScaleWarning", "InputScaler", "SmallValuesMinMaxScaler", "feature_spread",
-           "fit_input_scaler", "root_mean_square", "scale_problem", "warn_as_given"]
+           "fit_input_scaler", "root_mean_square", "scale_problem", "shared_fits",
+           "warn_as_given"]
 
 # X is of the unit scale that σ and λ assume when no feature's root mean square exceeds
 # UNIT_FEATURE_RMS and X's as a whole is at least MIN_INPUT_RMS (or X is all zeros):
@@ -194,11 +199,41 @@ def warn_as_given(X: np.ndarray, problem: str | None, table: bool) -> None:
     )
 
 
+# The fits of fit_input_scaler within a shared_fits() block, by X and setting: (a weak
+# reference to X, so that no later array with X's id is taken for it; the fit).
+_SHARED_FITS = contextvars.ContextVar("sklearn_ladder_shared_fits", default=None)
+
+
+@contextlib.contextmanager
+def shared_fits():
+    """Within the block, :func:`fit_input_scaler` looks at each X (array object) once
+    per setting and hands every later call a copy of that fit (and warns, where X is
+    taken as given, once): what lets a batch of estimators planned on one X (the
+    candidates of a search, the seeds of a table) skip the work repeated for each."""
+    token = _SHARED_FITS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_FITS.reset(token)
+
+
 def fit_input_scaler(X: np.ndarray, input_scaling: str | None,
                      table: bool) -> "InputScaler | None":
     """The map of X's features that ``input_scaling`` asks for, fitted on X, or None
     where the network takes X as given (then warns where X is far from unit scale or,
-    in a ``table``, far tailed)."""
+    in a ``table``, far tailed). Within :func:`shared_fits`, a copy of the fit made
+    there for the same X and setting."""
+    fits = _SHARED_FITS.get()
+    if fits is None:
+        return _fitted_scaler(X, input_scaling, table)
+    key = (id(X), input_scaling, table)
+    if key not in fits or fits[key][0]() is not X:
+        fits[key] = (weakref.ref(X), _fitted_scaler(X, input_scaling, table))
+    return copy.deepcopy(fits[key][1])
+
+
+def _fitted_scaler(X: np.ndarray, input_scaling: str | None,
+                   table: bool) -> "InputScaler | None":
     if input_scaling == "minmax":
         return InputScaler().fit(X)
     if input_scaling == "quantile":

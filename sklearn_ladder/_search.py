@@ -32,6 +32,7 @@ from sklearn.utils.validation import _check_method_params
 
 from ._base import BaseLadder
 from ._batched import batch_groups, fit_batched
+from ._input_scaling import shared_fits
 from ._scoring import _LabeledScorer
 from ._split import LabeledStratifiedKFold
 from ._unlabeled import unlabeled_targets
@@ -242,16 +243,17 @@ class LadderGridSearchCV(GridSearchCV):
         """
         planned, errors = {}, {}
         fold_rows = _FoldRows(self.estimator, data, keep=1)
-        for i in sorted(range(len(tasks)), key=lambda i: fold_rows.key(*tasks[i][:2])):
-            try:
-                ladder, rows, _ = fold_rows(*tasks[i][:2])
-                plan = ladder._plan_fit(*rows)
-            except Exception as exc:
-                if self.error_score == "raise":
-                    raise
-                errors[i] = exc
-                continue
-            planned[i] = plan.net, len(plan.data)
+        with shared_fits():  # a fold's candidates look at its rows' features once
+            for i in sorted(range(len(tasks)), key=lambda i: fold_rows.key(*tasks[i][:2])):
+                try:
+                    ladder, rows, _ = fold_rows(*tasks[i][:2])
+                    plan = ladder._plan_fit(*rows)
+                except Exception as exc:
+                    if self.error_score == "raise":
+                        raise
+                    errors[i] = exc
+                    continue
+                planned[i] = plan.net, len(plan.data)
         return dict(sorted(planned.items())), errors
 
     def _evaluate(self, data, tasks, scorer) -> list:

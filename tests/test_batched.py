@@ -104,6 +104,24 @@ def test_models_given_the_same_rows_share_one_copy_of_them(digits_50_labels, mon
     assert len({id(rows) for rows in seen[0]}) == 2
 
 
+def test_models_given_one_x_look_at_its_features_once(digits_50_labels, monkeypatch):
+    """The input scaling's look at X's features (sorting every feature for its tails)
+    is made once for the estimators given one X, not once each; every estimator keeps
+    a scaler of its own, fitted alike."""
+    from sklearn_ladder import _input_scaling
+
+    calls, fitted = [], _input_scaling._fitted_scaler
+    monkeypatch.setattr(_input_scaling, "_fitted_scaler",
+                        lambda X, *args: calls.append(X) or fitted(X, *args))
+    X, y = digits_50_labels
+    models = [LadderClassifier(layers=[20], max_iter=2, random_state=k) for k in range(3)]
+    fit_batched(models, 16 * X, y)
+    assert len(calls) == 1
+    scalers = [m.input_scaler_ for m in models]
+    assert len({id(s) for s in scalers}) == 3
+    assert len({s.fitted_key() for s in scalers}) == 1
+
+
 def test_models_share_rows_scaled_alike(digits_50_labels, monkeypatch):
     """Unscaled rows (digits as integers 0-16): the estimators that scale them alike
     (input_scaling "auto" or "minmax") share one tensor of the scaled rows, the one that

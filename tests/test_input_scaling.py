@@ -14,6 +14,8 @@ from sklearn_ladder._input_scaling import (
     InputScaler,
     SmallValuesMinMaxScaler,
     feature_spread,
+    fit_input_scaler,
+    shared_fits,
     tail_ratios,
 )
 from sklearn_ladder.layers import Conv, GlobalMeanPool
@@ -309,6 +311,33 @@ def test_the_scalers_key_tells_maps_apart():
     assert InputScaler(quantile_features=[1]).fit(2 * X).fitted_key() != key
     assert InputScaler(quantile_features=[2]).fit(X).fitted_key() != key
     assert InputScaler(minmax=False, quantile_features=[1]).fit(X).fitted_key() != key
+
+
+def test_shared_fits_look_at_each_x_once_per_setting(monkeypatch):
+    """Within shared_fits (fit_batched's and a search's planning), fit_input_scaler fits
+    once per X object and setting and hands out copies; another array, even one that
+    takes the id of an array gone, and any X outside the block are fitted anew."""
+    from sklearn_ladder import _input_scaling
+
+    calls, fitted = [], _input_scaling._fitted_scaler
+    monkeypatch.setattr(_input_scaling, "_fitted_scaler",
+                        lambda X, *args: calls.append(X) or fitted(X, *args))
+    rng = np.random.default_rng(0)
+    X = rng.lognormal(size=(300, 4))  # far tailed, beyond [0, 1]: a scaler to fit
+    with shared_fits():
+        first = fit_input_scaler(X, "auto", True)
+        again = fit_input_scaler(X, "auto", True)
+        assert again is not first and again.fitted_key() == first.fitted_key()
+        assert fit_input_scaler(X, "minmax", True).fitted_key() != first.fitted_key()
+        assert len(calls) == 2
+        for _ in range(3):  # arrays that come and go, CPython reusing their ids
+            Z = rng.lognormal(size=(300, 4)) * rng.uniform(1, 9)
+            assert (fit_input_scaler(Z, "auto", True).fitted_key()
+                    == fitted(Z, "auto", True).fitted_key())
+            del Z
+        assert len(calls) == 5
+    fit_input_scaler(X, "auto", True)
+    assert len(calls) == 6
 
 
 def test_images_are_not_judged_by_their_pixels_tails():

@@ -301,6 +301,8 @@ def test_batched_times_separate_fits_against_one_batch(tmp_path):
     # order of the whole fit's (milliseconds per update both).
     assert all(0.2 < r["batched_steady_ms_per_update"] / r["batched_ms_per_update"] < 1.5
                for r in rows)
+    # Planning (validation, scaling, the nets) is part of the batched fit, before training.
+    assert all(0 < r["batched_planning_s"] < r["batched_s"] for r in rows)
     assert not any("side_by_side_s" in r for r in rows)  # a GPU's third way only
     # The profiled batch: its operators' own time within its wall time, the largest first.
     profile = rows[1]["profile"]
