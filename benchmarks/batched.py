@@ -154,7 +154,10 @@ def measure(k: int, X, y, updates: int, rounds: int, device: str,
     if None not in steady:
         row["batched_steady_ms_per_update"] = statistics.median(steady)
     if profile_updates:
-        row["profile"] = profiled_batch(k, X, y, profile_updates, device, options)
+        try:
+            row["profile"] = profiled_batch(k, X, y, profile_updates, device, options)
+        except Exception as exc:  # the profiler with CUDA graphs: keep the timings anyway
+            row["profile"] = {"error": repr(exc)}
     return row
 
 
@@ -217,6 +220,8 @@ def _profile_lines(row: dict, device: str) -> list[str]:
     if "profile" not in row:
         return []
     p = row["profile"]
+    if "error" in p:
+        return ["", f"Profiling the batched fit of K = {row['models']} failed: {p['error']}"]
     what = "kernels" if device.startswith("cuda") else "operators (own time)"
     lines = ["", f"Profiled: one batched fit of K = {row['models']}, {p['updates']} updates: "
              f"{p['wall_ms_per_update']:.2f} ms wall per update, of which "

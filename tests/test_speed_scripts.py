@@ -311,6 +311,8 @@ def test_batched_times_separate_fits_against_one_batch(tmp_path):
     top = [t["ms_per_update"] for t in profile["top"]]
     assert len(top) == 10 and top == sorted(top, reverse=True)
     assert "Profiled: one batched fit of K = 2, 3 updates" in batched.markdown(result)
+    rows[0]["profile"] = {"error": "RuntimeError('CUPTI')"}  # the timings still written
+    assert "K = 1 failed: RuntimeError('CUPTI')" in batched.markdown(result)
     # On a GPU the table gets the K fits side by side too.
     rows[1].update(side_by_side_s=0.5, side_by_side_ms_per_update=250.0)
     for row in rows:
@@ -322,6 +324,18 @@ def test_batched_times_separate_fits_against_one_batch(tmp_path):
     assert table[-1].endswith(f"| 0.50 | {pace:.2f} | {ratio:.2f} |")
     one_pace = rows[0]["batched_steady_ms_per_update"]
     assert table[-2].endswith(f"| - | 1.00 | - | {one_pace:.2f} | 1.00 |")
+
+
+def test_batched_keeps_its_timings_when_profiling_fails(monkeypatch):
+    import batched
+
+    def fail(*args):
+        raise RuntimeError("CUPTI")
+
+    monkeypatch.setattr(batched, "profiled_batch", fail)
+    X, y = speed.make_data(300, 20, 100)
+    row = batched.measure(2, X, y, 3, 1, "cpu", profile_updates=3)
+    assert row["batched_s"] > 0 and row["profile"] == {"error": "RuntimeError('CUPTI')"}
 
 
 def test_datasets_benchmark_far_tailed_sets_have_far_tails_and_the_others_none():
