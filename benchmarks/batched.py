@@ -33,9 +33,8 @@ import time
 import warnings
 from pathlib import Path
 
-import torch
 from machine import describe, machine_info, write_result
-from speed import HIDDEN, kernel_profile, make_data
+from speed import HIDDEN, kernel_profile, make_data, timed
 
 from sklearn_ladder import LadderClassifier, _batched, fit_batched
 from sklearn_ladder.datasets import load_mnist, mask_labels
@@ -66,14 +65,23 @@ def configurations(k: int, updates: int, device: str,
             for i in range(k)]
 
 
-def _timed(function, device: str) -> float:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    function()
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
+@contextlib.contextmanager
+def _seconds_in(total: list, owner, name: str, sign: int = 1):
+    """Within the block, every call of ``owner.name`` adds its seconds (``sign`` -1:
+    takes them away) to ``total[0]``."""
+    function = getattr(owner, name)
+
+    def timed(*args):
+        start = time.perf_counter()
+        result = function(*args)
+        total[0] += sign * (time.perf_counter() - start)
+        return result
+
+    setattr(owner, name, timed)
+    try:
+        yield total
+    finally:
+        setattr(owner, name, function)
 
 
 @contextlib.contextmanager
@@ -83,44 +91,16 @@ def host_seconds():
     and history. Where it nears the wall time of an update, the host, not the device,
     sets the pace. (A batch of one is its model's own fit: nothing counted.)"""
     total = [0.0]
-    update, call = _batched._update, _batched._BatchedUpdate.__call__
-
-    def timed_update(*args):
-        start = time.perf_counter()
-        update(*args)
-        total[0] += time.perf_counter() - start
-
-    def timed_call(*args):
-        start = time.perf_counter()
-        outputs = call(*args)
-        total[0] -= time.perf_counter() - start
-        return outputs
-
-    _batched._update, _batched._BatchedUpdate.__call__ = timed_update, timed_call
-    try:
+    with _seconds_in(total, _batched, "_update"), \
+            _seconds_in(total, _batched._BatchedUpdate, "__call__", sign=-1):
         yield total
-    finally:
-        _batched._update, _batched._BatchedUpdate.__call__ = update, call
 
 
-@contextlib.contextmanager
 def planning_seconds():
     """A list that gets the seconds ``fit_batched`` spends, within the block, planning
     its fits (validating each estimator's parameters and rows, scaling them, building
     its net) before any training."""
-    total, plan_all = [0.0], _batched._plan_all
-
-    def timed(*args):
-        start = time.perf_counter()
-        plans = plan_all(*args)
-        total[0] += time.perf_counter() - start
-        return plans
-
-    _batched._plan_all = timed
-    try:
-        yield total
-    finally:
-        _batched._plan_all = plan_all
+    return _seconds_in([0.0], _batched, "_plan_all")
 
 
 def measure(k: int, X, y, updates: int, rounds: int, device: str,
@@ -138,7 +118,7 @@ def measure(k: int, X, y, updates: int, rounds: int, device: str,
         for way, fit in ways.items():
             models = configurations(k, updates, device, options)
             with host_seconds() as seconds, planning_seconds() as planned:
-                times[way].append(_timed(lambda ms=models, fit=fit: fit(ms), device))
+                times[way].append(timed(lambda ms=models, fit=fit: fit(ms), device)[0])
             if way == "batched":
                 host.append(seconds[0])
                 steady.append(after_first_epoch(models[0]))
@@ -207,10 +187,10 @@ def markdown(result: dict) -> str:
         pace = r.get("batched_steady_ms_per_update")
         steady = "- | -" if pace is None else (
             f"{pace:.2f} | " + (f"{pace / one_steady:.2f}" if one_steady else "-"))
-        planning = f"{r['batched_planning_s']:.2f}" if "batched_planning_s" in r else "-"
         out.append(f"| {r['models']} | {r['sequential_s']:.2f} | {r['batched_s']:.2f} | "
-                   f"{planning} | {r['speedup']:.2f}× | {r['batched_ms_per_update']:.1f} | "
-                   f"{host} | {ratio} | {side} | {steady} |")
+                   f"{r['batched_planning_s']:.2f} | {r['speedup']:.2f}× | "
+                   f"{r['batched_ms_per_update']:.1f} | {host} | {ratio} | {side} | "
+                   f"{steady} |")
     for r in rows:
         out += _profile_lines(r, result["machine"].get("device", "cpu"))
     return "\n".join(out) + "\n"

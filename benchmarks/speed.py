@@ -83,10 +83,21 @@ def time_loop(step, X, y, index, device) -> float:
     return 1000 * (time.perf_counter() - start) / (len(index) - 3)
 
 
+def timed(function, device: str) -> tuple[float, object]:
+    """The wall seconds of ``function()`` (the device's work it queued included) and
+    what it returned."""
+    _sync(device)
+    start = time.perf_counter()
+    result = function()
+    _sync(device)
+    return time.perf_counter() - start, result
+
+
 def kernel_profile(function, device: str, top: int = 10) -> dict:
     """``function()`` run under torch's profiler: its wall seconds, the seconds the device
-    spent in kernels (on the CPU: the operators' own time), and the ``top`` kernels by
-    time, each with its seconds and launches. Kernels that a CUDA graph replays count."""
+    spent in kernels (on the CPU: the operators' own time), the ``top`` kernels by time,
+    each with its seconds and launches, and what ``function`` returned. Kernels that a
+    CUDA graph replays count."""
     from torch.profiler import ProfilerActivity, profile
 
     cuda = device.startswith("cuda")
@@ -96,25 +107,23 @@ def kernel_profile(function, device: str, top: int = 10) -> dict:
 
     activity = ProfilerActivity.CUDA if cuda else ProfilerActivity.CPU
     with profile(activities=[activity]) as profiler:
-        _sync(device)
-        start = time.perf_counter()
-        function()
-        _sync(device)
-        wall_s = time.perf_counter() - start
+        wall_s, result = timed(function, device)
     events = sorted((e for e in profiler.key_averages() if own_us(e) > 0), key=own_us,
                     reverse=True)
-    return {"wall_s": wall_s, "kernel_s": sum(map(own_us, events)) / 1e6,
+    return {"wall_s": wall_s, "kernel_s": sum(map(own_us, events)) / 1e6, "result": result,
             "top": [{"name": e.key, "s": own_us(e) / 1e6, "launches": e.count}
                     for e in events[:top]]}
 
 
 def gpu_busy_fraction(step, X, y, index, device) -> float | None:
-    """Fraction of the updates' wall time that the GPU spends in kernels (CUDA only):
-    well below 1, the GPU waits for the host (launch-bound)."""
+    """Fraction of the timed updates' wall time that the GPU spends in kernels (CUDA
+    only): well below 1, the GPU waits for the host (launch-bound)."""
     if not device.startswith("cuda"):
         return None
     profiled = kernel_profile(lambda: time_loop(step, X, y, index, device), device)
-    return profiled["kernel_s"] / profiled["wall_s"]
+    wall_ms = profiled["result"] * (len(index) - 3)
+    # the 3 warm-up updates' kernels count too: an upper bound
+    return profiled["kernel_s"] * 1000 / wall_ms
 
 
 def plain_step_fn(n_features, device):
