@@ -75,12 +75,13 @@ def time_loop(step, X, y, index, device) -> float:
     half = index.shape[1] // 2
     for rows in index[:3]:
         step(X[rows], y[rows[:half]])
-    _sync(device)
-    start = time.perf_counter()
-    for rows in index[3:]:
-        step(X[rows], y[rows[:half]])
-    _sync(device)
-    return 1000 * (time.perf_counter() - start) / (len(index) - 3)
+
+    def updates():
+        for rows in index[3:]:
+            step(X[rows], y[rows[:half]])
+
+    seconds, _ = timed(updates, device)
+    return 1000 * seconds / (len(index) - 3)
 
 
 def timed(function, device: str) -> tuple[float, object]:
@@ -169,12 +170,13 @@ def matmul_peak_gflops(device, size=2048, repeats=10) -> float:
     b = torch.randn(size, size, device=device)
     for _ in range(2):
         a @ b
-    _sync(device)
-    start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    _sync(device)
-    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
+
+    def products():
+        for _ in range(repeats):
+            a @ b
+
+    seconds, _ = timed(products, device)
+    return 2 * size**3 * repeats / seconds / 1e9
 
 
 def prediction_rows_per_s(X, y, device, clf=None) -> float:
