@@ -219,14 +219,15 @@ def test_runs_are_judged_converged_only_where_the_papers_line_applies():
 def test_per_run_table_shows_each_runs_epochs_end_and_machine():
     """A row per run in the settings' order: the error after the checkpoint epochs before
     the longest run's end (a shorter run's later cells empty), its end in bold, its wall
-    time (in seconds under two minutes) and where it trained; a diverged run says so, a
-    failed one has no errors."""
+    time (in seconds under two minutes) and where it trained (the CPU's model where
+    recorded); a diverged run says so, a failed one has no errors."""
     cpu = {"device": "cpu", "torch_threads": 1}
+    xeon = {**cpu, "processor": "Intel(R) Xeon(R) Platinum 8480+ CPU @ 2.00GHz"}
     gpu = {"device": "cuda", "torch_threads": 16, "gpu": "NVIDIA H200"}
     curve = [20.0 - 0.1 * e for e in range(30)]
     runs = [
         {"setting": "gamma-100", "seed": 3, "epochs": 30, "test_error": 17.1,
-         "error_per_epoch": curve, "wall_time_s": 600, "machine": cpu},
+         "error_per_epoch": curve, "wall_time_s": 600, "machine": xeon},
         {"setting": "full-100", "seed": 1, "epochs": 10, "test_error": 19.1,
          "error_per_epoch": curve[:10], "wall_time_s": 120, "machine": gpu, "batch_of": 5},
         {"setting": "full-100", "seed": 0, "epochs": 30, "test_error": 90.0,
@@ -242,8 +243,8 @@ def test_per_run_table_shows_each_runs_epochs_end_and_machine():
         "| full-100 | 0 | 30 |  |  |  |  | **90.00** (diverged) | 60 s (CPU, 1 torch "
         "thread) |",
         "| bottom-100 | 0 | 30 |  |  |  |  | failed | 6 s (unrecorded) |",
-        "| gamma-100 | 3 | 30 | 20.00 | 19.60 | 19.10 | 17.60 | **17.10** | 10 min (CPU, 1 "
-        "torch thread) |",
+        "| gamma-100 | 3 | 30 | 20.00 | 19.60 | 19.10 | 17.60 | **17.10** | 10 min (Intel "
+        "Xeon Platinum 8480+, 1 torch thread) |",
     ]
 
 
