@@ -47,10 +47,14 @@ def markdown(result: dict) -> str:
              "", "| label seed | fit seed | test error % | largest confusions |",
              "|---|---|---|---|"]
     for r in result["runs"]:
-        found = ", ".join(f"{t} → {p} ({n})" for t, p, n in r["confusions"]) or "none"
         lines.append(f"| {r['label_seed']} | {r['fit_seed']} | {r['test_error']:.2f} | "
-                     f"{found} |")
+                     f"{confusion_text(r['confusions'])} |")
     return "\n".join(lines) + "\n"
+
+
+def confusion_text(found: list) -> str:
+    """Confusions as the tables show them, "7 → 4 (103), 9 → 4 (55)", or "none"."""
+    return ", ".join(f"{t} → {p} ({n})" for t, p, n in found) or "none"
 
 
 def main(argv=None) -> int:

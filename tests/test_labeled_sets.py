@@ -1,11 +1,17 @@
-"""The labeled-set benchmark (labeled rows against fit seed) on a tiny MNIST stand-in."""
+"""The labeled-set benchmark (labeled rows against fit seed) on a tiny MNIST stand-in, and
+the forecasts' ledger that docs/benchmarks.md builds from its committed fits."""
 
 import json
 
 import labeled_sets
 import numpy as np
 import reproduce
-from _helpers import tiny_data
+from _helpers import ROOT, tiny_data
+
+RESULTS = ROOT / "benchmarks" / "results"
+LEDGER = ("| setting | label and fit seed | test error % after 10 epochs | largest confusions | "
+          "committed before the 150-epoch run | 150-epoch run, test error % | below 2 % from "
+          "epoch |\n")
 
 
 def test_label_seed_draws_the_labels_and_seed_the_fit():
@@ -26,3 +32,34 @@ def test_every_pair_of_seeds_is_fitted_and_written(tmp_path, monkeypatch):
     assert [(r["label_seed"], r["fit_seed"]) for r in result["runs"]] == [(0, 3), (1, 3)]
     assert all(0 <= r["test_error"] <= 100 for r in result["runs"])
     assert "| 1 | 3 |" in (tmp_path / "labeled_sets.md").read_text()
+
+
+def _below_line_from(errors) -> str:
+    """The epoch from which a run's test error stayed below 2 %, or "never"."""
+    errors = json.loads(errors) if isinstance(errors, str) else errors
+    above = [epoch for epoch, error in enumerate(errors, 1) if error >= 2]
+    if not above:
+        return "1"
+    return "never" if above[-1] == len(errors) else str(above[-1] + 1)
+
+
+def test_docs_forecast_ledger_is_the_committed_fits_and_runs():
+    """Each row of the ledger is its committed 10-epoch fit and, once merged, its
+    150-epoch run: a row copied wrong, or a run merged with its row left "not run yet",
+    shows results nobody can rerun."""
+    docs = (ROOT / "docs" / "benchmarks.md").read_text()
+    assert docs.count(LEDGER) == 1
+    table = docs.split(LEDGER)[1].split("\n\n")[0].splitlines()[1:]
+    runs = json.loads((RESULTS / "paper-schedule" / "reproduce.json").read_text())["runs"]
+    runs = {(run["setting"], run["seed"]): run for run in runs}
+    assert len(table) >= 22
+    for line in table:
+        setting, seed, error, found, _, end, below = (c.strip() for c in line.split("|")[1:-1])
+        folder = RESULTS / "early-sign" / f"{setting.replace('-', '')}-seed{seed}"
+        fit = json.loads((folder / "labeled_sets.json").read_text())["runs"]
+        assert [(f["label_seed"], f["fit_seed"]) for f in fit] == [(int(seed), int(seed))]
+        assert (error, found) == (f"{fit[0]['test_error']:.2f}",
+                                  labeled_sets.confusion_text(fit[0]["confusions"]))
+        run = runs.get((setting, int(seed)))
+        assert (end, below) == (("not run yet", "") if run is None else (
+            f"{run['test_error']:.2f}", _below_line_from(run["error_per_epoch"]))), line
