@@ -58,6 +58,16 @@ def _text(value) -> str:
     return "none" if value is None else str(value)
 
 
+def cpu_name(info: dict) -> str:
+    """The CPU's model without trademarks, clock and filler words ("Intel Xeon", "AMD
+    EPYC"), or "CPU" where the run did not record it."""
+    model = info.get("processor") or "unknown"
+    if model == "unknown":
+        return "CPU"
+    words = model.split("@")[0].replace("(R)", "").replace("(TM)", "").split()
+    return " ".join(w for w in words if w not in ("CPU", "Processor")) or "CPU"
+
+
 def describe(info: dict) -> str:
     """One sentence for a result table: the machine of :func:`machine_info` (or of
     :func:`merged_machine`)."""

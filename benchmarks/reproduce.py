@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from machine import machine_info
+from machine import cpu_name, machine_info
 from sklearn.metrics import confusion_matrix
 from sklearn.pipeline import make_pipeline
 
@@ -292,16 +292,6 @@ def markdown_table(rows: list[dict]) -> str:
 CHECKPOINTS = (1, 5, 10, 25, 50, 75, 100, 125)
 
 
-def _cpu_name(machine: dict) -> str:
-    """The CPU's model without trademarks, clock and filler words ("Intel Xeon", "AMD
-    EPYC"), or "CPU" where the run did not record it."""
-    model = machine.get("processor") or "unknown"
-    if model == "unknown":
-        return "CPU"
-    words = model.split("@")[0].replace("(R)", "").replace("(TM)", "").split()
-    return " ".join(w for w in words if w not in ("CPU", "Processor")) or "CPU"
-
-
 def _where(run: dict) -> str:
     """Where a run trained: its GPU, or the CPU (its model where recorded) with its
     torch threads; a run of a batch says so (its wall time is the batch's shared
@@ -309,7 +299,7 @@ def _where(run: dict) -> str:
     machine = run.get("machine") or {}
     threads = machine.get("torch_threads")
     where = machine.get("gpu") or (
-        f"{_cpu_name(machine)}, {threads} torch thread{'s' * (threads != 1)}"
+        f"{cpu_name(machine)}, {threads} torch thread{'s' * (threads != 1)}"
         if threads else "unrecorded")
     return where + (f", batch of {run['batch_of']}" if run.get("batch_of", 1) > 1 else "")
 
