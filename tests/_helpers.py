@@ -6,6 +6,7 @@ import numpy as np
 
 # The repository's root: the tests that check the project's files read them from here.
 ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"  # the committed benchmark results
 
 
 def batch_losses(estimator) -> np.ndarray:

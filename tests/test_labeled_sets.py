@@ -6,9 +6,8 @@ import json
 import labeled_sets
 import numpy as np
 import reproduce
-from _helpers import ROOT, tiny_data
+from _helpers import RESULTS, ROOT, tiny_data
 
-RESULTS = ROOT / "benchmarks" / "results"
 LEDGER = ("| setting | label and fit seed | test error % after 10 epochs | largest confusions | "
           "committed before the 150-epoch run | 150-epoch run, test error % | below 2 % from "
           "epoch |\n")
@@ -34,10 +33,10 @@ def test_every_pair_of_seeds_is_fitted_and_written(tmp_path, monkeypatch):
     assert "| 1 | 3 |" in (tmp_path / "labeled_sets.md").read_text()
 
 
-def _below_line_from(errors) -> str:
-    """The epoch from which a run's test error stayed below 2 %, or "never"."""
-    errors = json.loads(errors) if isinstance(errors, str) else errors
-    above = [epoch for epoch, error in enumerate(errors, 1) if error >= 2]
+def _below_line_from(errors: list) -> str:
+    """The epoch from which a run's test error stayed below the 2 % line, or "never"."""
+    above = [epoch for epoch, error in enumerate(errors, 1)
+             if error >= reproduce.NOT_CONVERGED]
     if not above:
         return "1"
     return "never" if above[-1] == len(errors) else str(above[-1] + 1)

@@ -6,9 +6,8 @@ import json
 import numpy as np
 import pytest
 import reproduce
-from _helpers import ROOT, tiny_data
+from _helpers import RESULTS, ROOT, tiny_data
 
-RESULTS = ROOT / "benchmarks" / "results"
 # The result folders whose summary table docs/benchmarks.md quotes as the runner wrote it.
 QUOTED = ["paper-schedule", "paper-schedule-cuda", "shortened", "five-epochs",
           "conv-shortened", "conv-fc-shortened", "table5"]
