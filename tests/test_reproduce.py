@@ -265,3 +265,62 @@ def test_docs_quote_the_committed_summary_tables(folder):
     if folder in EVERY_RUN:
         section = docs.split(EVERY_RUN[folder])[1]
         assert per_run in section.split("\n## ")[0]
+
+
+# Counts as the prose spells them.
+NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen")
+
+
+def _prose(path: str) -> str:
+    """A documentation file's words, its line breaks and no-break spaces read as spaces."""
+    return " ".join((ROOT / path).read_text().replace("\u00a0", " ").split())
+
+
+def _cpu_errors(setting: str) -> list:
+    """The test error of each committed 150-epoch CPU run of a setting, in seed order."""
+    runs = json.loads((RESULTS / "paper-schedule" / "reproduce.json").read_text())["runs"]
+    return [run["test_error"] for run in sorted(runs, key=lambda run: run["seed"])
+            if run["setting"] == setting]
+
+
+def _listed(errors: list) -> str:
+    """Test errors as the prose lists them: "1.01, 0.94 and 1.08 %"."""
+    *head, last = (f"{error:.2f}" for error in errors)
+    return f"{', '.join(head)} and {last} %"
+
+
+def _median(errors: list) -> str:
+    return f"{np.median(errors):.2f}"
+
+
+@pytest.mark.parametrize("setting", ["full-100", "bottom-100", "full-40", "full-50",
+                                     "full-1000", "bottom-1000", "gamma-1000", "full-all",
+                                     "bottom-all", "gamma-all", "supervised-all"])
+def test_readme_lists_every_committed_cpu_run_of_the_paper_schedule(setting):
+    """README.md gives each seed's result by hand: a run merged into the results with the
+    README left as it was shows fewer seeds, or other numbers, than anyone can rerun."""
+    errors, readme = _cpu_errors(setting), _prose("README.md")
+    assert _listed(errors) in readme
+    if setting in ("full-100", "bottom-100", "full-40", "full-50"):
+        assert f"{_listed(errors)} (median {_median(errors)} %" in readme
+
+
+def test_readme_and_user_guide_counts_and_ranges_are_the_committed_runs():
+    """The counts, medians and ranges the prose gives for the few-label settings."""
+    readme, guide = _prose("README.md"), _prose("docs/user_guide.rst")
+    full, bottom = _cpu_errors("full-100"), _cpu_errors("bottom-100")
+    gamma, full50 = _cpu_errors("gamma-100"), _cpu_errors("full-50")
+    assert f"{NUMBER_WORDS[len(full)]} seeds gave {_listed(full)}" in readme
+    assert (f"a median of {_median(gamma)} % over {NUMBER_WORDS[len(gamma)]} seeds "
+            f"({min(gamma):.2f} to {max(gamma):.2f} %" in readme)
+    assert (f"all {NUMBER_WORDS[len(full)]} seeds ended between {min(full):.2f} and "
+            f"{max(full):.2f} %" in guide)
+    failed = [error for error in bottom if error > reproduce.NOT_CONVERGED]
+    rest = [error for error in bottom if error <= reproduce.NOT_CONVERGED]
+    assert (f"failed once in {NUMBER_WORDS[len(bottom)]} seeds ({failed[0]:.2f} %; the other "
+            f"{NUMBER_WORDS[len(rest)]} {min(rest):.2f} to {max(rest):.2f} %)" in guide)
+    assert f"with 40 labels at {_listed(_cpu_errors('full-40'))}" in guide
+    converged = [error for error in full50 if error <= reproduce.NOT_CONVERGED]
+    assert (f"ended at {_listed(converged)} test error for {NUMBER_WORDS[len(converged)]} "
+            f"seeds and near" in guide)
