@@ -49,7 +49,7 @@ def test_docs_forecast_ledger_is_the_committed_fits_and_runs():
     docs = (ROOT / "docs" / "benchmarks.md").read_text()
     assert docs.count(LEDGER) == 1
     table = docs.split(LEDGER)[1].split("\n\n")[0].splitlines()[1:]
-    runs = json.loads((RESULTS / "paper-schedule" / "reproduce.json").read_text())["runs"]
+    runs = reproduce.recorded_runs(RESULTS / "paper-schedule")
     runs = {(run["setting"], run["seed"]): run for run in runs}
     assert len(table) >= 22
     for line in table:
