@@ -302,8 +302,8 @@ def _median(setting: str) -> str:
     return f"{row['median']:.2f}"
 
 
-# Settings whose seeds README.md leaves to docs/benchmarks.md (the Γ-model with 100 labels
-# gets a median and a range there, checked below).
+# Settings whose seeds README.md leaves to docs/benchmarks.md (for the Γ-model with 100
+# labels it gives a median and a range, checked below).
 NOT_LISTED_IN_README = {"gamma-100", "supervised-100", "supervised-1000"}
 
 
