@@ -273,8 +273,10 @@ NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "
                 "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen")
 
 
+@functools.cache
 def _prose(path: str) -> str:
-    """A documentation file's words, its line breaks and no-break spaces read as spaces."""
+    """A documentation file's words, its line breaks and no-break spaces read as spaces;
+    read once for all the tests that quote it."""
     return " ".join((ROOT / path).read_text().replace("\u00a0", " ").split())
 
 
