@@ -52,17 +52,16 @@ def test_docs_forecast_ledger_is_the_committed_fits_and_runs():
     table = docs.split(LEDGER)[1].split("\n\n")[0].splitlines()[1:]
     runs = reproduce.recorded_runs(RESULTS / "paper-schedule")
     runs = {(run["setting"], run["seed"]): run for run in runs}
-    rows = {"{}-seed{}".format(*(c.strip() for c in line.split("|")[1:3])).replace("-", "", 1)
-            for line in table}
+    cells = [[c.strip() for c in line.split("|")[1:-1]] for line in table]
+    folders = [f"{setting.replace('-', '')}-seed{seed}" for setting, seed, *_ in cells]
     fits = {p.name for p in (RESULTS / "early-sign").iterdir() if int(p.name.split("seed")[1]) >= 5}
-    assert fits <= rows, sorted(fits - rows)
-    for line in table:
-        setting, seed, error, found, _, end, below = (c.strip() for c in line.split("|")[1:-1])
-        folder = RESULTS / "early-sign" / f"{setting.replace('-', '')}-seed{seed}"
-        fit = json.loads((folder / "labeled_sets.json").read_text())["runs"]
+    assert fits <= set(folders), sorted(fits - set(folders))
+    for folder, (setting, seed, error, found, _, end, below) in zip(folders, cells):
+        path = RESULTS / "early-sign" / folder / "labeled_sets.json"
+        fit = json.loads(path.read_text())["runs"]
         assert [(f["label_seed"], f["fit_seed"]) for f in fit] == [(int(seed), int(seed))]
         assert (error, found) == (f"{fit[0]['test_error']:.2f}",
                                   labeled_sets.confusion_text(fit[0]["confusions"]))
         run = runs.get((setting, int(seed)))
         assert (end, below) == (("not run yet", "") if run is None else (
-            f"{run['test_error']:.2f}", _below_line_from(run["error_per_epoch"]))), line
+            f"{run['test_error']:.2f}", _below_line_from(run["error_per_epoch"]))), folder
