@@ -340,5 +340,10 @@ def test_readme_and_user_guide_counts_and_ranges_are_the_committed_runs():
             f"{NUMBER_WORDS[len(rest)]} {min(rest):.2f} to {max(rest):.2f} %)" in guide)
     assert f"with 40 labels at {_listed(_cpu_errors('full-40'))}" in guide
     converged = [error for error in full50 if error <= reproduce.NOT_CONVERGED]
+    near = [error for error in full50 if reproduce.NOT_CONVERGED < error < 3]
+    merged = [error for error in full50 if error >= 3]
+    assert all(abs(error - 2.3) < 0.1 for error in near)
+    merged_text = _listed(merged) if len(merged) > 1 else f"{merged[0]:.2f} %"
     assert (f"ended at {_listed(converged)} test error for {NUMBER_WORDS[len(converged)]} "
-            f"seeds and near" in guide)
+            f"seeds, near 2.3 % for {NUMBER_WORDS[len(near)]} and at {merged_text} for "
+            f"{NUMBER_WORDS[len(merged)]} that merged 4s and 9s" in guide)
