@@ -293,9 +293,9 @@ def _cpu_errors(setting: str) -> list:
 
 
 def _listed(errors: list) -> str:
-    """Test errors as the prose lists them: "1.01, 0.94 and 1.08 %"."""
+    """Test errors as the prose lists them: "1.01, 0.94 and 1.08 %", or "1.08 %" alone."""
     *head, last = (f"{error:.2f}" for error in errors)
-    return f"{', '.join(head)} and {last} %"
+    return f"{', '.join(head)} and {last} %" if head else f"{last} %"
 
 
 def _median(setting: str) -> str:
@@ -343,7 +343,6 @@ def test_readme_and_user_guide_counts_and_ranges_are_the_committed_runs():
     near = [error for error in full50 if reproduce.NOT_CONVERGED < error < 3]
     merged = [error for error in full50 if error >= 3]
     assert all(abs(error - 2.3) < 0.1 for error in near)
-    merged_text = _listed(merged) if len(merged) > 1 else f"{merged[0]:.2f} %"
     assert (f"ended at {_listed(converged)} test error for {NUMBER_WORDS[len(converged)]} "
-            f"seeds, near 2.3 % for {NUMBER_WORDS[len(near)]} and at {merged_text} for "
+            f"seeds, near 2.3 % for {NUMBER_WORDS[len(near)]} and at {_listed(merged)} for "
             f"{NUMBER_WORDS[len(merged)]} that merged 4s and 9s" in guide)
